@@ -1,0 +1,1 @@
+"""The case hub domain: models, services, repositories, jobs and settings."""

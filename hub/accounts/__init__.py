@@ -1,0 +1,1 @@
+"""Staff users, service clients and the embedded issuer's signing keys."""

@@ -1,0 +1,1 @@
+"""Cases and the workflow that moves them (DESIGN §2)."""

@@ -1,0 +1,85 @@
+"""All SQL of cases; every read for a caller is scoped to what the caller may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, delete, exists, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.cases.models import Case, CaseCoDepartment, CaseCounter, ExtensionRequest
+from hub.enums import Channel, ExtensionStatus
+
+
+def department_clause(department_id: int) -> ColumnElement[bool]:
+    """Cases a department leads or co-handles."""
+    co = exists().where(CaseCoDepartment.case_id == Case.id, CaseCoDepartment.department_id == department_id)
+    return or_(Case.lead_department_id == department_id, co)
+
+
+async def get(session: AsyncSession, *, case_id: int, for_update: bool = False) -> Case | None:
+    """A case by id, locked for the rest of the transaction when asked."""
+    stmt = select(Case).where(Case.id == case_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def id_by_case_no(session: AsyncSession, *, case_no: str) -> int | None:
+    """The id behind a case number."""
+    return (await session.execute(select(Case.id).where(Case.case_no == case_no))).scalar_one_or_none()
+
+
+async def by_external(session: AsyncSession, *, channel: Channel, external_id: str) -> Case | None:
+    """The case a channel message already became, if any."""
+    stmt = select(Case).where(Case.channel == channel, Case.external_id == external_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def co_department_ids(session: AsyncSession, *, case_id: int) -> set[int]:
+    """The co-handling departments of a case."""
+    stmt = select(CaseCoDepartment.department_id).where(CaseCoDepartment.case_id == case_id)
+    return set((await session.execute(stmt)).scalars())
+
+
+async def set_co_departments(session: AsyncSession, *, case_id: int, department_ids: Sequence[int]) -> None:
+    """Replace a case's co-handling departments."""
+    await session.execute(delete(CaseCoDepartment).where(CaseCoDepartment.case_id == case_id))
+    for department_id in dict.fromkeys(department_ids):
+        session.add(CaseCoDepartment(case_id=case_id, department_id=department_id))
+    await session.flush()
+
+
+async def is_visible_to_department(session: AsyncSession, *, case_id: int, department_id: int) -> bool:
+    """Whether a department leads or co-handles a case."""
+    stmt = select(Case.id).where(Case.id == case_id, department_clause(department_id))
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def next_case_number(session: AsyncSession, *, day: dt.date) -> int:
+    """The next sequence number of a day, atomically (the row stays locked until commit)."""
+    key = day.strftime("%Y%m%d")
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(CaseCounter)
+        .values(day=key, value=1)
+        .on_conflict_do_update(index_elements=[CaseCounter.day], set_={"value": CaseCounter.value + 1})
+        .returning(CaseCounter.value)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def pending_extension(session: AsyncSession, *, case_id: int) -> ExtensionRequest | None:
+    """The extension request of a case still waiting for the centre."""
+    stmt = select(ExtensionRequest).where(
+        ExtensionRequest.case_id == case_id, ExtensionRequest.status == ExtensionStatus.PENDING
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_extension(session: AsyncSession, *, extension_id: int) -> ExtensionRequest | None:
+    """An extension request by id."""
+    return await session.get(ExtensionRequest, extension_id)

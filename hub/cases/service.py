@@ -1,0 +1,183 @@
+"""The workflow: every transition of DESIGN §2, each checked, each writing one chained event."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from auth.permission import Operation, Scope
+from auth.principal import Role
+from hub.cases import repository
+from hub.cases.access import load_case
+from hub.cases.models import Case, Reply
+from hub.cases.steps import iso, record, required_text
+from hub.cases.workflow import next_status
+from hub.clock import utcnow
+from hub.context import ServiceContext
+from hub.deadlines.service import calendar_for, policy_for
+from hub.departments import repository as departments
+from hub.enums import CaseAction, CaseStatus, DeliveryStatus
+from hub.errors import (
+    IllegalTransition,
+    ReturnWindowClosed,
+    UnknownDepartment,
+    ValidationFailed,
+)
+from hub.permissions import require
+
+A = CaseAction
+
+
+async def dispatch_case(
+    ctx: ServiceContext,
+    *,
+    case_id: int,
+    lead_department: str,
+    co_departments: Sequence[str] = (),
+    category: str | None = None,
+    note: str | None = None,
+) -> Case:
+    """RECEIVED → DISPATCHED: the centre names a lead department and optional co-handlers."""
+    case = await load_case(ctx, case_id=case_id, operation=Operation.CASE_DISPATCH)
+    target = next_status(A.DISPATCHED, case.status, case.case_no)
+    codes = [lead_department, *co_departments]
+    found = await departments.by_codes(ctx.session, codes=codes)
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise UnknownDepartment(f"unknown department {missing[0]!r}")
+    lead = found[lead_department]
+    co_ids = [found[c].id for c in dict.fromkeys(co_departments) if c != lead_department]
+    now = utcnow()
+    calendar, policy = await calendar_for(ctx.session, settings=ctx.settings), policy_for(ctx.settings)
+    before = case.status
+    case.status, case.lead_department_id, case.dispatched_at = target, lead.id, now
+    case.claimed_at = None
+    case.sign_deadline = policy.sign_deadline(calendar, now, case.urgency)
+    case.due_at = policy.answer_deadline(calendar, now, case.kind, case.urgency)
+    case.return_deadline = policy.return_window_end(calendar, now)
+    if category:
+        case.category = category
+    await repository.set_co_departments(ctx.session, case_id=case.id, department_ids=co_ids)
+    payload = {
+        "lead": lead.code,
+        "co": [c for c in dict.fromkeys(co_departments) if c != lead_department],
+        "category": case.category,
+        "signDeadline": iso(case.sign_deadline),
+        "dueAt": iso(case.due_at),
+    }
+    await record(ctx, case, A.DISPATCHED, from_status=before, note=note, payload=payload)
+    return case
+
+
+async def claim_case(ctx: ServiceContext, *, case_id: int, note: str | None = None) -> Case:
+    """DISPATCHED → CLAIMED: the lead department signs for the case (签收)."""
+    case = await load_case(ctx, case_id=case_id, operation=Operation.CASE_CLAIM)
+    target = next_status(A.CLAIMED, case.status, case.case_no)
+    now, before = utcnow(), case.status
+    case.status, case.claimed_at = target, now
+    on_time = case.sign_deadline is None or now <= case.sign_deadline
+    await record(ctx, case, A.CLAIMED, from_status=before, note=note, payload={"onTime": on_time})
+    return case
+
+
+async def return_case(ctx: ServiceContext, *, case_id: int, reason: str) -> Case:
+    """DISPATCHED → RECEIVED: the lead department sends a misrouted case back (退单), with a reason."""
+    case = await load_case(ctx, case_id=case_id, operation=Operation.CASE_RETURN)
+    target = next_status(A.RETURNED, case.status, case.case_no)
+    reason = required_text(reason, "a reason for the return")
+    now = utcnow()
+    if case.return_deadline is not None and now > case.return_deadline:
+        raise ReturnWindowClosed(
+            f"case {case.case_no} can no longer be returned: the window closed at {iso(case.return_deadline)}"
+        )
+    before = case.status
+    returned_by = ctx.actor.department
+    case.status, case.lead_department_id, case.return_count = target, None, case.return_count + 1
+    case.dispatched_at = case.sign_deadline = case.due_at = case.return_deadline = None
+    await repository.set_co_departments(ctx.session, case_id=case.id, department_ids=[])
+    await record(ctx, case, A.RETURNED, from_status=before, note=reason, payload={"from": returned_by})
+    return case
+
+
+async def answer_case(ctx: ServiceContext, *, case_id: int, content: str) -> tuple[Case, Reply]:
+    """CLAIMED → ANSWERED by the lead department, or RECEIVED → ANSWERED by the centre directly.
+
+    The reply is queued for delivery on the citizen's channel in the same transaction (the outbox).
+    """
+    content = required_text(content, "the answer's content")
+    direct = Role.DISPATCHER in ctx.actor.roles or Role.SYSTEM in ctx.actor.roles
+    operation = Operation.CASE_ANSWER_DIRECT if direct else Operation.CASE_ANSWER
+    case = await load_case(ctx, case_id=case_id, operation=operation)
+    if direct and case.status is not CaseStatus.RECEIVED:
+        raise IllegalTransition(
+            f"case {case.case_no} is {case.status.value}: the centre answers directly only from RECEIVED"
+        )
+    target = next_status(A.ANSWERED, case.status, case.case_no)
+    now, before = utcnow(), case.status
+    case.status, case.answered_at = target, now
+    on_time = case.due_at is None or now <= case.due_at
+    if not on_time:
+        case.overdue = True
+    reply = Reply(
+        case_id=case.id,
+        department_id=case.lead_department_id,
+        author_subject=ctx.actor.subject,
+        content=content,
+        channel=case.channel,
+        created_at=now,
+        delivery_status=DeliveryStatus.PENDING,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    ctx.session.add(reply)
+    await ctx.session.flush()
+    await record(ctx, case, A.ANSWERED, from_status=before, payload={"onTime": on_time, "replyId": reply.id,
+                                                                      "direct": direct})
+    return case, reply
+
+
+async def close_case(ctx: ServiceContext, *, case_id: int, note: str | None = None) -> Case:
+    """ANSWERED → CLOSED by the centre (or by the system when no callback came in time)."""
+    case = await load_case(ctx, case_id=case_id, operation=Operation.CASE_CLOSE)
+    target = next_status(A.CLOSED, case.status, case.case_no)
+    before = case.status
+    case.status, case.closed_at = target, utcnow()
+    await record(ctx, case, A.CLOSED, from_status=before, note=note)
+    return case
+
+
+async def add_note(ctx: ServiceContext, *, case_id: int, note: str) -> Case:
+    """A note on the trail; the status stays."""
+    case = await load_case(ctx, case_id=case_id, operation=Operation.CASE_NOTE)
+    note = required_text(note, "the note")
+    next_status(A.NOTE_ADDED, case.status, case.case_no)
+    await record(ctx, case, A.NOTE_ADDED, from_status=case.status, note=note)
+    return case
+
+
+async def merge_cases(
+    ctx: ServiceContext, *, primary_id: int, duplicate_ids: Sequence[int], note: str | None = None
+) -> Case:
+    """Any non-final → MERGED: duplicates fold into a primary; their citizens still get its answer."""
+    require(ctx.actor, Operation.CASE_MERGE)
+    ids = [i for i in dict.fromkeys(duplicate_ids) if i != primary_id]
+    if not ids:
+        raise ValidationFailed("name at least one duplicate other than the primary case")
+    # Lock in id order so two merges touching the same cases cannot deadlock.
+    locked = {i: await load_case(ctx, case_id=i, operation=Operation.CASE_MERGE) for i in sorted([primary_id, *ids])}
+    primary = locked[primary_id]
+    if primary.status in (CaseStatus.MERGED, CaseStatus.CLOSED):
+        raise IllegalTransition(f"case {primary.case_no} is {primary.status.value} and cannot be a primary case")
+    targets = [(locked[i], next_status(A.MERGED, locked[i].status, locked[i].case_no)) for i in ids]
+    for duplicate, target in targets:
+        before = duplicate.status
+        duplicate.status, duplicate.merged_into_id = target, primary.id
+        await record(ctx, duplicate, A.MERGED, from_status=before, note=note,
+                      payload={"into": primary.case_no})
+    await record(ctx, primary, A.MERGED, from_status=primary.status, note=note,
+                  payload={"merged": [d.case_no for d, _ in targets]})
+    return primary
+
+
+def scope_of(ctx: ServiceContext, operation: Operation) -> Scope:
+    """The actor's scope for an operation (for read paths that filter lists)."""
+    return require(ctx.actor, operation)

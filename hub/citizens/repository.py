@@ -1,0 +1,34 @@
+"""All SQL of citizens and their identities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.citizens.models import Citizen, CitizenIdentity
+
+
+async def find_by_identities(session: AsyncSession, *, keys: Sequence[tuple[str, str]]) -> list[CitizenIdentity]:
+    """Identities matching any of (kind, value)."""
+    if not keys:
+        return []
+    found: list[CitizenIdentity] = []
+    for kind, value in keys:
+        stmt = select(CitizenIdentity).where(CitizenIdentity.kind == kind, CitizenIdentity.value == value)
+        found.extend((await session.execute(stmt)).scalars())
+    return found
+
+
+async def get_many(session: AsyncSession, *, ids: Sequence[int]) -> list[Citizen]:
+    """Citizens by id."""
+    if not ids:
+        return []
+    return list((await session.execute(select(Citizen).where(Citizen.id.in_(ids)))).scalars())
+
+
+async def identities_of(session: AsyncSession, *, citizen_id: int) -> list[CitizenIdentity]:
+    """Every identity of a citizen."""
+    stmt = select(CitizenIdentity).where(CitizenIdentity.citizen_id == citizen_id).order_by(CitizenIdentity.id)
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,68 @@
+"""Finding the one citizen behind many channels."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connectors.base import CitizenDraft
+from hub.citizens import repository
+from hub.citizens.models import Citizen, CitizenIdentity
+
+
+def identity_keys(*, citizen: CitizenDraft, channel: str) -> list[tuple[str, str]]:
+    """The (kind, value) pairs a draft's citizen can be recognised by."""
+    keys: list[tuple[str, str]] = []
+    if citizen.phone and "*" not in citizen.phone:
+        keys.append(("PHONE", citizen.phone))
+    if citizen.account_id:
+        keys.append((channel, citizen.account_id))
+    return keys
+
+
+async def link_citizen(session: AsyncSession, *, citizen: CitizenDraft, channel: str) -> Citizen | None:
+    """Return the citizen this draft came from, creating them or binding new identities as needed."""
+    keys = identity_keys(citizen=citizen, channel=channel)
+    if not keys and not citizen.name:
+        return None
+    for _attempt in range(3):
+        try:
+            async with session.begin_nested():
+                return await _link(session, citizen=citizen, keys=keys)
+        except IntegrityError:
+            # Another transaction bound the same identity first; the next pass finds theirs.
+            continue
+    raise RuntimeError("could not link citizen after concurrent retries")
+
+
+async def _link(session: AsyncSession, *, citizen: CitizenDraft, keys: list[tuple[str, str]]) -> Citizen:
+    known = await repository.find_by_identities(session, keys=keys)
+    if known:
+        person = await session.get(Citizen, known[0].citizen_id)
+        assert person is not None
+    else:
+        person = Citizen(name=citizen.name, phone=_clear_phone(citizen.phone), id_number=citizen.id_number)
+        session.add(person)
+        await session.flush()
+    if person.phone is None and _clear_phone(citizen.phone):
+        person.phone = citizen.phone
+    if person.name is None and citizen.name:
+        person.name = citizen.name
+    have = {(i.kind, i.value) for i in known}
+    for kind, value in keys:
+        if (kind, value) not in have:
+            session.add(CitizenIdentity(citizen_id=person.id, kind=kind, value=value))
+    await session.flush()
+    return person
+
+
+async def bind_identity(session: AsyncSession, *, citizen_id: int, kind: str, value: str) -> CitizenIdentity:
+    """Bind an identity the citizen proved (e.g. a WeChat user who gave their phone) to them."""
+    identity = CitizenIdentity(citizen_id=citizen_id, kind=kind, value=value)
+    session.add(identity)
+    await session.flush()
+    return identity
+
+
+def _clear_phone(phone: str | None) -> str | None:
+    return phone if phone and "*" not in phone else None

@@ -1,0 +1,1 @@
+"""Working-day calendar and deadline policy (DESIGN §3), pure and database-free."""

@@ -1,0 +1,1 @@
+"""The demo district: departments, staff, routing rules and realistic cases."""

@@ -1,0 +1,1 @@
+"""Departments: the district → bureau → street office tree."""

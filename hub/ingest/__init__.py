@@ -1,0 +1,1 @@
+"""Ingest: drafts from connectors become cases, idempotently; per-channel cursors."""

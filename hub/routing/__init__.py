@@ -1,0 +1,1 @@
+"""Routing: categories, the category suggester, routing rules and dispatch decisions."""

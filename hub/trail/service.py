@@ -1,0 +1,159 @@
+"""Writing and verifying the hash-chained trail (DESIGN §4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.principal import Principal
+from hub.clock import utcnow
+from hub.trail import repository
+from hub.trail.models import CaseEvent, ReadLog
+
+GENESIS = "0" * 64
+
+
+def canonical_json(fields: Mapping[str, Any]) -> str:
+    """The one serialisation that is hashed: sorted keys, no spaces, UTF-8 kept as is."""
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def event_fields(event: CaseEvent) -> dict[str, Any]:
+    """The columns of an event that the hash covers (everything but id, prev_hash and hash)."""
+    return {
+        "case_id": event.case_id,
+        "seq": event.seq,
+        "action": event.action,
+        "actor_subject": event.actor_subject,
+        "actor_role": event.actor_role,
+        "actor_department": event.actor_department,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "note": event.note,
+        "payload": event.payload or {},
+        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+    }
+
+
+def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    """sha256(prev_hash + canonical JSON of the row)."""
+    return hashlib.sha256((prev_hash + canonical_json(fields)).encode("utf-8")).hexdigest()
+
+
+async def append_event(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    actor: Principal,
+    action: str,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    note: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> CaseEvent:
+    """Append one event to a case's chain. The caller holds the case row lock."""
+    last = await repository.last_event(session, case_id=case_id)
+    moment = (at or utcnow()).astimezone(dt.UTC)
+    event = CaseEvent(
+        case_id=case_id,
+        seq=(last.seq + 1) if last else 1,
+        action=action,
+        actor_subject=actor.subject,
+        actor_role=actor.primary_role.value,
+        actor_department=actor.department,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        payload=dict(payload or {}),
+        at=moment,
+        prev_hash=last.hash if last else GENESIS,
+    )
+    event.hash = chain_hash(event.prev_hash, event_fields(event))
+    session.add(event)
+    await session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    """The first event of a case whose chain does not hold."""
+
+    case_id: int
+    case_no: str | None
+    event_id: int
+    seq: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What a verification pass found."""
+
+    cases_checked: int
+    events_checked: int
+    broken: list[BrokenLink]
+
+    @property
+    def intact(self) -> bool:
+        """Whether every chain held."""
+        return not self.broken
+
+
+async def verify_chains(session: AsyncSession, *, case_id: int | None = None) -> VerifyReport:
+    """Recompute every chain (or one case's) and name the first broken link of each broken case."""
+    broken: list[BrokenLink] = []
+    cases = events = 0
+    async for case_no, chain in _chains(session, case_id=case_id):
+        cases += 1
+        prev, expected_seq = GENESIS, 1
+        for event in chain:
+            events += 1
+            reason = None
+            if event.seq != expected_seq:
+                reason = f"sequence gap: expected {expected_seq}, found {event.seq}"
+            elif event.prev_hash != prev:
+                reason = "prev_hash does not match the previous event"
+            elif chain_hash(prev, event_fields(event)) != event.hash:
+                reason = "hash does not match the row's content"
+            if reason:
+                broken.append(BrokenLink(event.case_id, case_no, event.id, event.seq, reason))
+                break
+            prev, expected_seq = event.hash, expected_seq + 1
+    return VerifyReport(cases_checked=cases, events_checked=events, broken=broken)
+
+
+async def _chains(session: AsyncSession, *, case_id: int | None) -> AsyncIterator[tuple[str | None, list[CaseEvent]]]:
+    current: list[CaseEvent] = []
+    current_no: str | None = None
+    async for case_no, event in repository.stream_events(session, case_id=case_id):
+        if current and current[0].case_id != event.case_id:
+            yield current_no, current
+            current = []
+        current.append(event)
+        current_no = case_no
+    if current:
+        yield current_no, current
+
+
+async def record_read(
+    session: AsyncSession, *, actor: Principal, action: str, target: str | None, request_id: str | None = None
+) -> None:
+    """Record a sensitive read (who looked at what, and when)."""
+    session.add(
+        ReadLog(
+            at=utcnow(),
+            subject=actor.subject,
+            role=actor.primary_role.value,
+            department=actor.department,
+            action=action,
+            target=target,
+            request_id=request_id,
+        )
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations: the schema's history, identical on PostgreSQL and SQLite."""

@@ -1,0 +1,1 @@
+"""The GraphQL layer: types mapped by hand from models, per-request DataLoaders, resolvers without SQL."""

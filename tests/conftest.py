@@ -1,0 +1,112 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL, each on a fresh migrated copy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from auth.principal import SYSTEM, Principal, Role
+from hub.clock import FrozenClock, set_clock
+from hub.context import ServiceContext
+from hub.db import make_engine, make_sessionmaker
+from hub.deadlines.service import invalidate_calendar
+from hub.migrate import upgrade_to_head
+from hub.settings import Settings, load_settings
+
+PG_ADMIN = os.environ.get("HUB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_TEMPLATE = f"hub_tpl_{os.getpid()}"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _pg_exec(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+def _pg_url(name: str, driver: str = "asyncpg") -> str:
+    base = PG_ADMIN.rsplit("/", 1)[0].split("://", 1)[1]
+    return f"postgresql+{driver}://{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One migrated database per backend, copied for each test (fast and pristine)."""
+    sqlite_tpl = tmp_path_factory.mktemp("tpl") / "template.sqlite3"
+    upgrade_to_head(f"sqlite:///{sqlite_tpl}")
+    _pg_exec(f"DROP DATABASE IF EXISTS {PG_TEMPLATE}")
+    _pg_exec(f"CREATE DATABASE {PG_TEMPLATE}")
+    upgrade_to_head(_pg_url(PG_TEMPLATE, "psycopg"))
+    yield {"sqlite": str(sqlite_tpl), "postgresql": PG_TEMPLATE}
+    _pg_exec(f"DROP DATABASE IF EXISTS {PG_TEMPLATE}")
+
+
+@dataclass
+class Db:
+    """A fresh, migrated database for one test."""
+
+    backend: str
+    url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    settings: Settings
+
+    @asynccontextmanager
+    async def ctx(self, actor: Principal = SYSTEM) -> AsyncIterator[ServiceContext]:
+        """A service context in its own committed transaction."""
+        async with self.sessions() as session, session.begin():
+            yield ServiceContext(session, actor, self.settings)
+
+
+@pytest.fixture(params=BACKENDS)
+async def db(request: pytest.FixtureRequest, templates: dict[str, str], tmp_path: Path) -> AsyncIterator[Db]:
+    """A fresh migrated database on each backend."""
+    backend = request.param
+    name = None
+    if backend == "sqlite":
+        path = tmp_path / "hub.sqlite3"
+        shutil.copy(templates["sqlite"], path)
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        name = f"hub_t_{uuid.uuid4().hex[:12]}"
+        _pg_exec(f"CREATE DATABASE {name} TEMPLATE {templates['postgresql']}")
+        url = _pg_url(name)
+    settings = load_settings(database_url=url)
+    engine = make_engine(url)
+    invalidate_calendar()
+    try:
+        yield Db(backend, url, engine, make_sessionmaker(engine), settings)
+    finally:
+        await engine.dispose()
+        if name:
+            _pg_exec(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def clock() -> Iterator[FrozenClock]:
+    """A clock the test moves by hand; starts on a plain Wednesday morning in the district."""
+    import datetime as dt
+
+    frozen = FrozenClock(dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    set_clock(frozen)
+    yield frozen
+    set_clock(None)
+
+
+
+@pytest.fixture
+async def district(db: Db) -> Db:
+    """The database with the demo district's departments, rules and staff."""
+    from hub.demo.district import seed_district
+
+    async with db.ctx() as ctx:
+        await seed_district(ctx)
+    return db
