@@ -54,8 +54,13 @@ _O = Operation
 _S = Scope
 
 PERMISSIONS: dict[Operation, dict[Role, Scope]] = {
-    _O.CASE_READ: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL, _R.ADMIN: _S.ALL,
-                   _R.HANDLER: _S.DEPARTMENT},
+    _O.CASE_READ: {
+        _R.DISPATCHER: _S.ALL,
+        _R.SUPERVISOR: _S.ALL,
+        _R.AUDITOR: _S.ALL,
+        _R.ADMIN: _S.ALL,
+        _R.HANDLER: _S.DEPARTMENT,
+    },
     _O.CASE_SUBMIT: {_R.CONNECTOR: _S.ALL, _R.DISPATCHER: _S.ALL},
     _O.CASE_DISPATCH: {_R.DISPATCHER: _S.ALL},
     _O.CASE_CLAIM: {_R.HANDLER: _S.LEAD},
@@ -70,22 +75,37 @@ PERMISSIONS: dict[Operation, dict[Role, Scope]] = {
     _O.CASE_CLOSE: {_R.DISPATCHER: _S.ALL},
     _O.CASE_MERGE: {_R.DISPATCHER: _S.ALL},
     _O.CASE_NOTE: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.HANDLER: _S.DEPARTMENT},
-    _O.TRAIL_READ: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL, _R.ADMIN: _S.ALL,
-                    _R.HANDLER: _S.DEPARTMENT},
+    _O.TRAIL_READ: {
+        _R.DISPATCHER: _S.ALL,
+        _R.SUPERVISOR: _S.ALL,
+        _R.AUDITOR: _S.ALL,
+        _R.ADMIN: _S.ALL,
+        _R.HANDLER: _S.DEPARTMENT,
+    },
     _O.TRAIL_VERIFY: {_R.AUDITOR: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.ADMIN: _S.ALL},
     _O.READLOG_READ: {_R.AUDITOR: _S.ALL},
-    _O.STATS_READ: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL, _R.ADMIN: _S.ALL,
-                    _R.HANDLER: _S.DEPARTMENT},
-    _O.DEPARTMENT_READ: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL, _R.ADMIN: _S.ALL,
-                         _R.HANDLER: _S.ALL, _R.CONNECTOR: _S.ALL},
+    _O.STATS_READ: {
+        _R.DISPATCHER: _S.ALL,
+        _R.SUPERVISOR: _S.ALL,
+        _R.AUDITOR: _S.ALL,
+        _R.ADMIN: _S.ALL,
+        _R.HANDLER: _S.DEPARTMENT,
+    },
+    _O.DEPARTMENT_READ: {
+        _R.DISPATCHER: _S.ALL,
+        _R.SUPERVISOR: _S.ALL,
+        _R.AUDITOR: _S.ALL,
+        _R.ADMIN: _S.ALL,
+        _R.HANDLER: _S.ALL,
+        _R.CONNECTOR: _S.ALL,
+    },
     _O.DEPARTMENT_MANAGE: {_R.ADMIN: _S.ALL},
     _O.USER_MANAGE: {_R.ADMIN: _S.ALL},
     _O.ROUTING_MANAGE: {_R.ADMIN: _S.ALL},
     _O.CALENDAR_MANAGE: {_R.ADMIN: _S.ALL},
     _O.CONNECTOR_READ: {_R.ADMIN: _S.ALL, _R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL},
     _O.CONNECTOR_MANAGE: {_R.ADMIN: _S.ALL},
-    _O.EVENTS_SUBSCRIBE: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL,
-                          _R.HANDLER: _S.DEPARTMENT},
+    _O.EVENTS_SUBSCRIBE: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL, _R.HANDLER: _S.DEPARTMENT},
 }
 
 # Roles that see citizens' personal data in clear; handlers only on their own department's cases.

@@ -41,13 +41,16 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
             print(f"the database already holds {existing} cases; `hub demo --force` adds another batch")
         else:
             print(f"seeding the demo district with {args.cases} cases over {args.days} days…", file=sys.stderr)
-            summary = await seed_demo(sessions, settings, cases=args.cases, days=args.days, seed=args.seed,
-                                      progress=_progress)
+            summary = await seed_demo(
+                sessions, settings, cases=args.cases, days=args.days, seed=args.seed, progress=_progress
+            )
             print(f"created {summary.cases} cases")
         async with sessions() as session:
-            rows = (await session.execute(
-                select(Case.channel, Case.status, func.count()).group_by(Case.channel, Case.status)
-            )).all()
+            rows = (
+                await session.execute(
+                    select(Case.channel, Case.status, func.count()).group_by(Case.channel, Case.status)
+                )
+            ).all()
         _print_table(rows)
     finally:
         await engine.dispose()
@@ -62,8 +65,7 @@ def _print_table(rows: Sequence[tuple[object, object, int]]) -> None:
     print(f"{'channel':<10}" + "".join(f"{s:>11}" for s in statuses) + f"{'total':>8}")
     for channel in ("HOTLINE", "WEBSITE", "WEIBO", "WECHAT"):
         counts = table.get(channel, {})
-        print(f"{channel:<10}" + "".join(f"{counts.get(s, 0):>11}" for s in statuses)
-              + f"{sum(counts.values()):>8}")
+        print(f"{channel:<10}" + "".join(f"{counts.get(s, 0):>11}" for s in statuses) + f"{sum(counts.values()):>8}")
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -91,8 +93,9 @@ async def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     for link in report.broken:
-        print(f"BROKEN case {link.case_no} (id {link.case_id}) at event {link.event_id} (seq {link.seq}): "
-              f"{link.reason}")
+        print(
+            f"BROKEN case {link.case_no} (id {link.case_id}) at event {link.event_id} (seq {link.seq}): {link.reason}"
+        )
     verdict = "intact" if report.intact else f"{len(report.broken)} broken chain(s)"
     print(f"checked {report.cases_checked} cases, {report.events_checked} events: {verdict}")
     return 0 if report.intact else 1

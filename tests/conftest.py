@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from auth.principal import SYSTEM, Principal, Role
+from auth.principal import SYSTEM, Principal
 from hub.clock import FrozenClock, set_clock
 from hub.context import ServiceContext
 from hub.db import make_engine, make_sessionmaker
@@ -99,7 +99,6 @@ def clock() -> Iterator[FrozenClock]:
     set_clock(frozen)
     yield frozen
     set_clock(None)
-
 
 
 @pytest.fixture

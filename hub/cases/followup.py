@@ -32,14 +32,25 @@ async def request_extension(ctx: ServiceContext, *, case_id: int, working_days: 
     if await repository.pending_extension(ctx.session, case_id=case.id) is not None:
         raise IllegalTransition(f"case {case.case_no} already has an extension request waiting")
     request = ExtensionRequest(
-        case_id=case.id, department_id=case.lead_department_id, requested_by=ctx.actor.subject,
-        working_days=working_days, reason=reason, status=ExtensionStatus.PENDING, requested_at=utcnow(),
+        case_id=case.id,
+        department_id=case.lead_department_id,
+        requested_by=ctx.actor.subject,
+        working_days=working_days,
+        reason=reason,
+        status=ExtensionStatus.PENDING,
+        requested_at=utcnow(),
         old_due_at=case.due_at,
     )
     ctx.session.add(request)
     await ctx.session.flush()
-    await record(ctx, case, A.EXTENSION_REQUESTED, from_status=case.status, note=reason,
-                  payload={"extensionId": request.id, "workingDays": working_days})
+    await record(
+        ctx,
+        case,
+        A.EXTENSION_REQUESTED,
+        from_status=case.status,
+        note=reason,
+        payload={"extensionId": request.id, "workingDays": working_days},
+    )
     return request
 
 
@@ -66,10 +77,20 @@ async def decide_extension(
         case.extension_count += 1
         if case.overdue and case.due_at > utcnow():
             case.overdue = False
-    await record(ctx, case, A.EXTENSION_DECIDED, from_status=case.status, note=note, payload={
-        "extensionId": request.id, "approved": approve, "workingDays": request.working_days,
-        "oldDueAt": iso(request.old_due_at), "newDueAt": iso(request.new_due_at),
-    })
+    await record(
+        ctx,
+        case,
+        A.EXTENSION_DECIDED,
+        from_status=case.status,
+        note=note,
+        payload={
+            "extensionId": request.id,
+            "approved": approve,
+            "workingDays": request.working_days,
+            "oldDueAt": iso(request.old_due_at),
+            "newDueAt": iso(request.new_due_at),
+        },
+    )
     return request
 
 
@@ -86,13 +107,26 @@ async def supervise_case(
         deadline = policy.extend(calendar, now, policy.answer_working_days_short)
     elif deadline.tzinfo is None or deadline <= now:
         raise ValidationFailed("a supervision deadline must be a future time with a timezone")
-    order = SupervisionOrder(case_id=case.id, department_id=case.lead_department_id, issued_by=ctx.actor.subject,
-                             note=note, deadline=deadline, status=SupervisionStatus.OPEN, issued_at=now)
+    order = SupervisionOrder(
+        case_id=case.id,
+        department_id=case.lead_department_id,
+        issued_by=ctx.actor.subject,
+        note=note,
+        deadline=deadline,
+        status=SupervisionStatus.OPEN,
+        issued_at=now,
+    )
     ctx.session.add(order)
     case.supervised = True
     await ctx.session.flush()
-    await record(ctx, case, A.SUPERVISED, from_status=case.status, note=note,
-                  payload={"orderId": order.id, "deadline": iso(deadline)})
+    await record(
+        ctx,
+        case,
+        A.SUPERVISED,
+        from_status=case.status,
+        note=note,
+        payload={"orderId": order.id, "deadline": iso(deadline)},
+    )
     return order
 
 
@@ -107,8 +141,9 @@ async def respond_supervision(ctx: ServiceContext, *, order_id: int, response: s
     response = required_text(response, "the response to the supervision order")
     order.status, order.response = SupervisionStatus.RESPONDED, response
     order.responded_by, order.responded_at = ctx.actor.subject, utcnow()
-    await record(ctx, case, A.SUPERVISION_RESPONDED, from_status=case.status, note=response,
-                  payload={"orderId": order.id})
+    await record(
+        ctx, case, A.SUPERVISION_RESPONDED, from_status=case.status, note=response, payload={"orderId": order.id}
+    )
     return order
 
 
@@ -120,8 +155,16 @@ async def record_callback(
     reopen = satisfaction is Satisfaction.DISSATISFIED
     target = next_status(A.REOPENED if reopen else A.CLOSED, case.status, case.case_no)
     now, before = utcnow(), case.status
-    ctx.session.add(Callback(case_id=case.id, recorded_by=ctx.actor.subject, satisfaction=satisfaction,
-                             solved=solved, note=note, recorded_at=now))
+    ctx.session.add(
+        Callback(
+            case_id=case.id,
+            recorded_by=ctx.actor.subject,
+            satisfaction=satisfaction,
+            solved=solved,
+            note=note,
+            recorded_at=now,
+        )
+    )
     case.satisfaction, case.solved, case.status = satisfaction, solved, target
     payload: dict[str, object] = {"satisfaction": satisfaction.value, "solved": solved, "reopened": reopen}
     if reopen:

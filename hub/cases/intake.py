@@ -77,13 +77,27 @@ async def submit_case(ctx: ServiceContext, *, draft: CaseDraft, auto_dispatch: b
     if existing is not None:
         return SubmitResult(existing, created=False)
     decision = await route(
-        ctx.session, title=title, content=content, channel=channel.value, kind=kind.value, region=draft.region,
-        category_hint=draft.category_hint, certainty_threshold=ctx.settings.auto_dispatch_confidence,
+        ctx.session,
+        title=title,
+        content=content,
+        channel=channel.value,
+        kind=kind.value,
+        region=draft.region,
+        category_hint=draft.category_hint,
+        certainty_threshold=ctx.settings.auto_dispatch_confidence,
     )
     try:
         async with ctx.session.begin_nested():
-            case = await _insert(ctx, draft=draft, channel=channel, kind=kind, urgency=urgency, title=title,
-                                 content=content, decision=decision)
+            case = await _insert(
+                ctx,
+                draft=draft,
+                channel=channel,
+                kind=kind,
+                urgency=urgency,
+                title=title,
+                content=content,
+                decision=decision,
+            )
     except IntegrityError:
         # A concurrent submission of the same message won the race; return theirs.
         existing = await repository.by_external(ctx.session, channel=channel, external_id=draft.external_id)
@@ -91,34 +105,67 @@ async def submit_case(ctx: ServiceContext, *, draft: CaseDraft, auto_dispatch: b
             raise
         return SubmitResult(existing, created=False)
     if auto_dispatch and decision.certain and decision.lead_department_id is not None:
-        found = await departments.by_ids(
-            ctx.session, ids=[decision.lead_department_id, *decision.co_department_ids]
-        )
+        found = await departments.by_ids(ctx.session, ids=[decision.lead_department_id, *decision.co_department_ids])
         lead = found[decision.lead_department_id]
         co = [found[i].code for i in decision.co_department_ids if i in found]
-        await dispatch_case(ctx.as_actor(SYSTEM), case_id=case.id, lead_department=lead.code, co_departments=co,
-                            note="auto-dispatched: " + "; ".join(decision.reasons))
+        await dispatch_case(
+            ctx.as_actor(SYSTEM),
+            case_id=case.id,
+            lead_department=lead.code,
+            co_departments=co,
+            note="auto-dispatched: " + "; ".join(decision.reasons),
+        )
     return SubmitResult(case, created=True, route=decision)
 
 
-async def _insert(ctx: ServiceContext, *, draft: CaseDraft, channel: Channel, kind: CaseKind, urgency: Urgency,
-                  title: str, content: str, decision: RouteDecision) -> Case:
+async def _insert(
+    ctx: ServiceContext,
+    *,
+    draft: CaseDraft,
+    channel: Channel,
+    kind: CaseKind,
+    urgency: Urgency,
+    title: str,
+    content: str,
+    decision: RouteDecision,
+) -> Case:
     now = utcnow()
     local_day = now.astimezone(ZoneInfo(ctx.settings.timezone)).date()
     number = await repository.next_case_number(ctx.session, day=local_day)
     citizen = await link_citizen(ctx.session, citizen=draft.citizen, channel=channel.value)
     case = Case(
         case_no=f"{ctx.settings.case_no_prefix}{local_day:%Y%m%d}{number:06d}",
-        channel=channel, external_id=draft.external_id, kind=kind, status=CaseStatus.RECEIVED, urgency=urgency,
-        title=title, content=content, category=decision.category, suggested_category=decision.category,
-        suggestion_confidence=round(decision.confidence, 4), address=draft.address, region=draft.region,
-        citizen_id=citizen.id if citizen else None, received_at=draft.received_at.astimezone(dt.UTC),
-        reply_to=dict(draft.reply_to), raw_payload=_raw_text(draft.raw), created_at=now,
+        channel=channel,
+        external_id=draft.external_id,
+        kind=kind,
+        status=CaseStatus.RECEIVED,
+        urgency=urgency,
+        title=title,
+        content=content,
+        category=decision.category,
+        suggested_category=decision.category,
+        suggestion_confidence=round(decision.confidence, 4),
+        address=draft.address,
+        region=draft.region,
+        citizen_id=citizen.id if citizen else None,
+        received_at=draft.received_at.astimezone(dt.UTC),
+        reply_to=dict(draft.reply_to),
+        raw_payload=_raw_text(draft.raw),
+        created_at=now,
     )
     ctx.session.add(case)
     await ctx.session.flush()
-    await record(ctx, case, CaseAction.SUBMITTED, from_status=CaseStatus.RECEIVED, payload={
-        "channel": channel.value, "externalId": draft.external_id, "kind": kind.value,
-        "suggestedCategory": decision.category, "confidence": round(decision.confidence, 4),
-    })
+    await record(
+        ctx,
+        case,
+        CaseAction.SUBMITTED,
+        from_status=CaseStatus.RECEIVED,
+        payload={
+            "channel": channel.value,
+            "externalId": draft.external_id,
+            "kind": kind.value,
+            "suggestedCategory": decision.category,
+            "confidence": round(decision.confidence, 4),
+        },
+    )
     return case

@@ -101,9 +101,7 @@ class Reply(Base):
     content: Mapped[str] = mapped_column(Text)
     channel: Mapped[Channel] = mapped_column(enum_column(Channel))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    delivery_status: Mapped[DeliveryStatus] = mapped_column(
-        enum_column(DeliveryStatus), default=DeliveryStatus.PENDING
-    )
+    delivery_status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus), default=DeliveryStatus.PENDING)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -121,9 +119,7 @@ class ExtensionRequest(Base):
     requested_by: Mapped[str] = mapped_column(String(128))
     working_days: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[ExtensionStatus] = mapped_column(
-        enum_column(ExtensionStatus), default=ExtensionStatus.PENDING
-    )
+    status: Mapped[ExtensionStatus] = mapped_column(enum_column(ExtensionStatus), default=ExtensionStatus.PENDING)
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by: Mapped[str | None] = mapped_column(String(128))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -143,9 +139,7 @@ class SupervisionOrder(Base):
     issued_by: Mapped[str] = mapped_column(String(128))
     note: Mapped[str] = mapped_column(Text)
     deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    status: Mapped[SupervisionStatus] = mapped_column(
-        enum_column(SupervisionStatus), default=SupervisionStatus.OPEN
-    )
+    status: Mapped[SupervisionStatus] = mapped_column(enum_column(SupervisionStatus), default=SupervisionStatus.OPEN)
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     response: Mapped[str | None] = mapped_column(Text)
     responded_by: Mapped[str | None] = mapped_column(String(128))

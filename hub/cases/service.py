@@ -130,8 +130,9 @@ async def answer_case(ctx: ServiceContext, *, case_id: int, content: str) -> tup
     )
     ctx.session.add(reply)
     await ctx.session.flush()
-    await record(ctx, case, A.ANSWERED, from_status=before, payload={"onTime": on_time, "replyId": reply.id,
-                                                                      "direct": direct})
+    await record(
+        ctx, case, A.ANSWERED, from_status=before, payload={"onTime": on_time, "replyId": reply.id, "direct": direct}
+    )
     return case, reply
 
 
@@ -171,10 +172,15 @@ async def merge_cases(
     for duplicate, target in targets:
         before = duplicate.status
         duplicate.status, duplicate.merged_into_id = target, primary.id
-        await record(ctx, duplicate, A.MERGED, from_status=before, note=note,
-                      payload={"into": primary.case_no})
-    await record(ctx, primary, A.MERGED, from_status=primary.status, note=note,
-                  payload={"merged": [d.case_no for d, _ in targets]})
+        await record(ctx, duplicate, A.MERGED, from_status=before, note=note, payload={"into": primary.case_no})
+    await record(
+        ctx,
+        primary,
+        A.MERGED,
+        from_status=primary.status,
+        note=note,
+        payload={"merged": [d.case_no for d, _ in targets]},
+    )
     return primary
 
 

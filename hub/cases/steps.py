@@ -17,12 +17,25 @@ def iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(dt.UTC).isoformat() if moment else None
 
 
-async def record(ctx: ServiceContext, case: Case, action: CaseAction, *, from_status: CaseStatus,
-                 note: str | None = None, payload: dict[str, Any] | None = None) -> None:
+async def record(
+    ctx: ServiceContext,
+    case: Case,
+    action: CaseAction,
+    *,
+    from_status: CaseStatus,
+    note: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
     """Append the one event a step writes, with the case's new status."""
     await append_event(
-        ctx.session, case_id=case.id, actor=ctx.actor, action=action.value, from_status=from_status.value,
-        to_status=case.status.value, note=note, payload=payload,
+        ctx.session,
+        case_id=case.id,
+        actor=ctx.actor,
+        action=action.value,
+        from_status=from_status.value,
+        to_status=case.status.value,
+        note=note,
+        payload=payload,
     )
 
 

@@ -47,14 +47,10 @@ class DeadlinePolicy:
             auto_close_working_days=settings.auto_close_working_days,
         )
 
-    def sign_deadline(
-        self, calendar: WorkingCalendar, dispatched_at: dt.datetime, urgency: Urgency
-    ) -> dt.datetime:
+    def sign_deadline(self, calendar: WorkingCalendar, dispatched_at: dt.datetime, urgency: Urgency) -> dt.datetime:
         """When the department must sign for (claim) a dispatched case; URGENT counts clock hours."""
         if urgency == Urgency.URGENT:
-            return calendar.local(dispatched_at).astimezone(dt.UTC) + dt.timedelta(
-                hours=self.urgent_sign_hours
-            )
+            return calendar.local(dispatched_at).astimezone(dt.UTC) + dt.timedelta(hours=self.urgent_sign_hours)
         return calendar.add_working_days(dispatched_at, self.sign_working_days)
 
     def answer_working_days(self, kind: CaseKind) -> int:
@@ -83,8 +79,7 @@ class DeadlinePolicy:
             raise ValidationFailed("an extension must add at least 1 working day")
         if working_days > self.max_extension_working_days:
             raise ExtensionTooLong(
-                f"an extension adds at most {self.max_extension_working_days} working days, "
-                f"not {working_days}"
+                f"an extension adds at most {self.max_extension_working_days} working days, not {working_days}"
             )
         return calendar.add_working_days(due_at, working_days)
 

@@ -86,21 +86,43 @@ async def seed_district(ctx: ServiceContext) -> dict[str, Department]:
     for code, name, kind, parent, region in DEPARTMENTS:
         if code in existing:
             continue
-        department = Department(code=code, name=name, kind=kind, region=region, active=True,
-                                parent_id=existing[parent].id if parent else None)
+        department = Department(
+            code=code,
+            name=name,
+            kind=kind,
+            region=region,
+            active=True,
+            parent_id=existing[parent].id if parent else None,
+        )
         session.add(department)
         await session.flush()
         existing[code] = department
     await load_category_tree(session)
     if not await active_rules(session):
         for name, priority, lead, co, category, keywords, region in RULES:
-            await create_rule(session, actor=ADMIN, name=name, priority=priority, lead_department=lead,
-                              co_departments=co, category=category, keywords=keywords, region=region)
+            await create_rule(
+                session,
+                actor=ADMIN,
+                name=name,
+                priority=priority,
+                lead_department=lead,
+                co_departments=co,
+                category=category,
+                keywords=keywords,
+                region=region,
+            )
     known = set((await session.execute(select(User.subject))).scalars())
     for member in STAFF:
         if member.subject not in known:
             department_id = existing[member.department].id if member.department else None
-            session.add(User(subject=member.subject, name=member.name, roles=[member.role.value],
-                             department_id=department_id, active=True))
+            session.add(
+                User(
+                    subject=member.subject,
+                    name=member.name,
+                    roles=[member.role.value],
+                    department_id=department_id,
+                    active=True,
+                )
+            )
     await session.flush()
     return existing

@@ -44,14 +44,25 @@ def _draft(rng: random.Random, message: DemoMessage, channel: str, seq: int, at:
     local = at.astimezone(dt.timezone(dt.timedelta(hours=8)))
     if channel == "HOTLINE":
         ext = f"GD{local:%Y%m%d}{seq:06d}"
-        raw: dict[str, object] | str = {"orderNum": ext, "callTime": f"{local:%Y-%m-%d %H:%M:%S}", "callerName": name,
-                                     "callerPhone": phone, "title": message.title, "majorContent": message.content}
+        raw: dict[str, object] | str = {
+            "orderNum": ext,
+            "callTime": f"{local:%Y-%m-%d %H:%M:%S}",
+            "callerName": name,
+            "callerPhone": phone,
+            "title": message.title,
+            "majorContent": message.content,
+        }
         citizen = CitizenDraft(name=name, phone=phone)
         reply_to = {"orderNum": ext}
     elif channel == "WEBSITE":
         ext = str(300000 + seq)
-        raw = {"留言编号": ext, "留言用户": f"A{rng.randrange(10**8):08d}", "留言主题": message.title,
-               "留言时间": f"{local:%Y/%m/%d %H:%M:%S}", "留言详情": message.content}
+        raw = {
+            "留言编号": ext,
+            "留言用户": f"A{rng.randrange(10**8):08d}",
+            "留言主题": message.title,
+            "留言时间": f"{local:%Y/%m/%d %H:%M:%S}",
+            "留言详情": message.content,
+        }
         citizen = CitizenDraft(name=name, phone=phone if rng.random() < 0.5 else None, account_id=str(raw["留言用户"]))
         reply_to = {"messageId": ext}
     elif channel == "WEIBO":
@@ -63,13 +74,25 @@ def _draft(rng: random.Random, message: DemoMessage, channel: str, seq: int, at:
     else:
         ext = str(23_000_000_000_000_000 + seq)
         openid = "oDemo" + "".join(rng.choice("abcdefghijkLMNOPQ0123456789_-") for _ in range(23))
-        raw = (f"<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-               f"<CreateTime>{int(at.timestamp())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-               f"<Content><![CDATA[{message.title}。{message.content}]]></Content><MsgId>{ext}</MsgId></xml>")
+        raw = (
+            f"<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(at.timestamp())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[{message.title}。{message.content}]]></Content><MsgId>{ext}</MsgId></xml>"
+        )
         citizen = CitizenDraft(name=None, phone=phone if rng.random() < 0.3 else None, account_id=openid)
         reply_to = {"openid": openid}
-    return CaseDraft(channel=channel, external_id=ext, title=message.title, content=message.content, received_at=at,
-                     citizen=citizen, kind=message.topic.kind, region=message.region, reply_to=reply_to, raw=raw)
+    return CaseDraft(
+        channel=channel,
+        external_id=ext,
+        title=message.title,
+        content=message.content,
+        received_at=at,
+        citizen=citizen,
+        kind=message.topic.kind,
+        region=message.region,
+        reply_to=reply_to,
+        raw=raw,
+    )
 
 
 def _target_status(rng: random.Random, age_days: float) -> CaseStatus:
@@ -78,8 +101,15 @@ def _target_status(rng: random.Random, age_days: float) -> CaseStatus:
     if age_days < 2:
         return rng.choice((CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.CLAIMED))
     if age_days < 10:
-        return (CaseStatus.DISPATCHED if roll < 0.1 else CaseStatus.CLAIMED if roll < 0.45
-                else CaseStatus.ANSWERED if roll < 0.75 else CaseStatus.CLOSED)
+        return (
+            CaseStatus.DISPATCHED
+            if roll < 0.1
+            else CaseStatus.CLAIMED
+            if roll < 0.45
+            else CaseStatus.ANSWERED
+            if roll < 0.75
+            else CaseStatus.CLOSED
+        )
     return CaseStatus.CLAIMED if roll < 0.08 else CaseStatus.ANSWERED if roll < 0.18 else CaseStatus.CLOSED
 
 
@@ -112,18 +142,25 @@ async def seed_demo(
             channel = rng.choices([c for c, _ in CHANNEL_WEIGHTS], [w for _, w in CHANNEL_WEIGHTS])[0]
             message = make_message(rng)
             async with sessions() as session, session.begin():
-                result = await submit_case(ctx_for(session, CONNECTOR), draft=_draft(rng, message, channel, seq, moment))
+                result = await submit_case(
+                    ctx_for(session, CONNECTOR), draft=_draft(rng, message, channel, seq, moment)
+                )
             case = result.case
             age = (end - moment).total_seconds() / 86400
             if primaries and rng.random() < 0.04 and case.status is CaseStatus.RECEIVED:
                 async with sessions() as session, session.begin():
-                    await workflow.merge_cases(ctx_for(session, DISPATCHER), primary_id=rng.choice(primaries).id,
-                                               duplicate_ids=[case.id], note="同一事项多渠道反映，并案处理")
+                    await workflow.merge_cases(
+                        ctx_for(session, DISPATCHER),
+                        primary_id=rng.choice(primaries).id,
+                        duplicate_ids=[case.id],
+                        note="同一事项多渠道反映，并案处理",
+                    )
                 status = CaseStatus.MERGED
             else:
                 lead = codes.get(case.lead_department_id or 0)
-                status = await _progress(sessions, ctx_for, rng, case, lead, message, _target_status(rng, age),
-                                         clock, end)
+                status = await _progress(
+                    sessions, ctx_for, rng, case, lead, message, _target_status(rng, age), clock, end
+                )
                 if status in (CaseStatus.DISPATCHED, CaseStatus.CLAIMED):
                     primaries.append(case)
             summary.cases += 1
@@ -180,13 +217,16 @@ async def _progress(
                     break
                 actor = _handler_of(lead)
                 if rng.random() < 0.08:
-                    request = await followup.request_extension(ctx_for(session, actor), case_id=case.id,
-                                                               working_days=5, reason="需协调多个部门现场核查")
-                    await followup.decide_extension(ctx_for(session, DISPATCHER), extension_id=request.id,
-                                                    approve=True, note="同意延期")
+                    request = await followup.request_extension(
+                        ctx_for(session, actor), case_id=case.id, working_days=5, reason="需协调多个部门现场核查"
+                    )
+                    await followup.decide_extension(
+                        ctx_for(session, DISPATCHER), extension_id=request.id, approve=True, note="同意延期"
+                    )
                 if rng.random() < 0.05:
-                    await followup.supervise_case(ctx_for(session, SUPERVISOR), case_id=case.id,
-                                                  note="群众反映强烈，请加快办理")
+                    await followup.supervise_case(
+                        ctx_for(session, SUPERVISOR), case_id=case.id, note="群众反映强烈，请加快办理"
+                    )
                 await workflow.answer_case(ctx_for(session, actor), case_id=case.id, content=message.answer)
                 status = CaseStatus.ANSWERED
             else:
@@ -195,14 +235,22 @@ async def _progress(
                 satisfaction = rng.choices(list(Satisfaction), [70, 20, 10])[0]
                 if satisfaction is Satisfaction.DISSATISFIED:
                     satisfaction = Satisfaction.BASICALLY_SATISFIED
-                await followup.record_callback(ctx_for(session, DISPATCHER), case_id=case.id,
-                                               satisfaction=satisfaction, solved=rng.random() < 0.9)
+                await followup.record_callback(
+                    ctx_for(session, DISPATCHER), case_id=case.id, satisfaction=satisfaction, solved=rng.random() < 0.9
+                )
                 status = CaseStatus.CLOSED
     return status
 
 
-_LEADS = {"城乡建设": "NH-ZJ", "环境保护": "NH-HB", "交通运输": "NH-JT", "教育文体": "NH-JY",
-          "劳动和社会保障": "NH-RS", "商贸旅游": "NH-SC", "卫生计生": "NH-WJ"}
+_LEADS = {
+    "城乡建设": "NH-ZJ",
+    "环境保护": "NH-HB",
+    "交通运输": "NH-JT",
+    "教育文体": "NH-JY",
+    "劳动和社会保障": "NH-RS",
+    "商贸旅游": "NH-SC",
+    "卫生计生": "NH-WJ",
+}
 
 
 def _lead_for(message: DemoMessage) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from hub.routing.suggester import Suggestion, default_suggester, load_taxonomy
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.permission import Operation
@@ -15,6 +14,7 @@ from hub.errors import ValidationFailed
 from hub.permissions import require
 from hub.routing import repository
 from hub.routing.models import Category, RoutingRule
+from hub.routing.suggester import Suggestion, default_suggester, load_taxonomy
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,9 @@ def suggest_category(*, title: str, content: str) -> Suggestion:
     return default_suggester().suggest(title, content)
 
 
-def _matches(rule: RoutingRule, *, text: str, category: str | None, region: str | None, channel: str,
-             kind: str) -> tuple[bool, bool]:
+def _matches(
+    rule: RoutingRule, *, text: str, category: str | None, region: str | None, channel: str, kind: str
+) -> tuple[bool, bool]:
     """(matches, matched by keyword) for one rule."""
     if rule.channel and rule.channel != channel:
         return False, False
@@ -70,9 +71,7 @@ async def route(
         category, confidence = category_hint, 1.0
     text = f"{title}\n{content}"
     for rule in await repository.active_rules(session):
-        matched, by_keyword = _matches(
-            rule, text=text, category=category, region=region, channel=channel, kind=kind
-        )
+        matched, by_keyword = _matches(rule, text=text, category=category, region=region, channel=channel, kind=kind)
         if not matched:
             continue
         sure = by_keyword or (rule.category is not None and confidence >= certainty_threshold)
@@ -111,9 +110,17 @@ async def create_rule(
     lead = await departments.resolve(session, code=lead_department)
     co = [(await departments.resolve(session, code=c)).id for c in co_departments]
     rule = RoutingRule(
-        name=name, priority=priority, category=category, keywords=list(keywords), region=region,
-        channel=channel, kind=kind, lead_department_id=lead.id, co_department_ids=co,
-        auto_dispatch=auto_dispatch, active=True,
+        name=name,
+        priority=priority,
+        category=category,
+        keywords=list(keywords),
+        region=region,
+        channel=channel,
+        kind=kind,
+        lead_department_id=lead.id,
+        co_department_ids=co,
+        auto_dispatch=auto_dispatch,
+        active=True,
     )
     session.add(rule)
     await session.flush()

@@ -130,8 +130,15 @@ class CategorySuggester:
         offset = 0
         for spec in recipe["blocks"]:
             vocabulary = list(spec["vocabulary"])
-            blocks.append(_Block(spec["name"], float(spec["weight"]), {t: i for i, t in enumerate(vocabulary)},
-                                 np.asarray(spec["idf"], dtype=np.float64), offset))
+            blocks.append(
+                _Block(
+                    spec["name"],
+                    float(spec["weight"]),
+                    {t: i for i, t in enumerate(vocabulary)},
+                    np.asarray(spec["idf"], dtype=np.float64),
+                    offset,
+                )
+            )
             offset += len(vocabulary)
         self._blocks = tuple(blocks)
         self._coef = np.asarray(model["coef"], dtype=np.float64)

@@ -90,8 +90,11 @@ def load_labelled(data_dir: Path) -> Corpus:
         rows = list(csv.DictReader(fh))
     label_col = "一级分类" if rows and "一级分类" in rows[0] else "一级标签"
     rows = [r for r in rows if (r.get(label_col) or "").strip()]
-    return Corpus(tuple(r["留言主题"] for r in rows), tuple(r["留言详情"] for r in rows),
-                  tuple(r[label_col].strip() for r in rows))
+    return Corpus(
+        tuple(r["留言主题"] for r in rows),
+        tuple(r["留言详情"] for r in rows),
+        tuple(r[label_col].strip() for r in rows),
+    )
 
 
 def read_taxonomy(path: Path) -> list[tuple[str, str, str]]:
@@ -111,8 +114,11 @@ def user_words(taxonomy: Sequence[tuple[str, str, str]]) -> list[str]:
 
 def pseudo_documents(taxonomy: Sequence[tuple[str, str, str]], categories: Sequence[str]) -> list[tuple[str, str]]:
     """(text, first-level label) pseudo-documents from the tree's leaves and the keyword table."""
-    docs = [(" ".join(n for n in (second, third) if n != "其他"), first)
-            for first, second, third in taxonomy if first in categories]
+    docs = [
+        (" ".join(n for n in (second, third) if n != "其他"), first)
+        for first, second, third in taxonomy
+        if first in categories
+    ]
     docs += [(word, label) for label, text in KEYWORDS.items() if label in categories for word in text.split()]
     return [(text, label) for text, label in docs if text]
 
@@ -120,8 +126,14 @@ def pseudo_documents(taxonomy: Sequence[tuple[str, str, str]], categories: Seque
 class FittedModel:
     """The scikit-learn side of the suggester: one TF-IDF vectorizer per block and a linear SVM."""
 
-    def __init__(self, params: Params, analyzed: Sequence[Tokens], labels: Sequence[str],
-                 pseudo: Sequence[Tokens], pseudo_labels: Sequence[str]) -> None:
+    def __init__(
+        self,
+        params: Params,
+        analyzed: Sequence[Tokens],
+        labels: Sequence[str],
+        pseudo: Sequence[Tokens],
+        pseudo_labels: Sequence[str],
+    ) -> None:
         self.params = params
         self.vectorizers: dict[str, TfidfVectorizer] = {}
         for name in TextAnalyzer.BLOCKS:
@@ -130,14 +142,17 @@ class FittedModel:
             self.vectorizers[name] = vec
         weights = np.concatenate([np.ones(len(analyzed)), np.full(len(pseudo), params.pseudo_weight)])
         self.svm = LinearSVC(C=params.c, class_weight="balanced", random_state=params.seed, max_iter=20000)
-        self.svm.fit(self.transform(list(analyzed) + list(pseudo)), list(labels) + list(pseudo_labels),
-                     sample_weight=weights)
+        self.svm.fit(
+            self.transform(list(analyzed) + list(pseudo)), list(labels) + list(pseudo_labels), sample_weight=weights
+        )
         self.categories: tuple[str, ...] = tuple(str(c) for c in self.svm.classes_)
 
     def transform(self, analyzed: Sequence[Tokens]) -> csr_matrix:
         """The weighted, block-wise l2-normalised TF-IDF matrix."""
-        mats = [self.vectorizers[n].transform([d[n] for d in analyzed]) * self.params.block_weights[n]
-                for n in TextAnalyzer.BLOCKS]
+        mats = [
+            self.vectorizers[n].transform([d[n] for d in analyzed]) * self.params.block_weights[n]
+            for n in TextAnalyzer.BLOCKS
+        ]
         return csr_matrix(hstack(mats).tocsr())
 
     def decision_function(self, analyzed: Sequence[Tokens]) -> np.ndarray:
@@ -153,16 +168,24 @@ class FittedModel:
         blocks = []
         for name in TextAnalyzer.BLOCKS:
             vec = self.vectorizers[name]
-            blocks.append({"name": name, "weight": self.params.block_weights[name],
-                           "vocabulary": [str(t) for t in vec.get_feature_names_out()],
-                           "idf": _rounded(vec.idf_)})
+            blocks.append(
+                {
+                    "name": name,
+                    "weight": self.params.block_weights[name],
+                    "vocabulary": [str(t) for t in vec.get_feature_names_out()],
+                    "idf": _rounded(vec.idf_),
+                }
+            )
         return {
             "format": MODEL_FORMAT,
             "categories": list(self.categories),
-            "recipe": {"normalise": "NFKC, lower-case, place codes masked, whitespace collapsed",
-                       "tf": "1 + ln(count), times idf, l2-normalised per block, times block weight",
-                       "char_ngrams": list(analyzer.char_sizes), "user_words": list(analyzer.user_words),
-                       "blocks": blocks},
+            "recipe": {
+                "normalise": "NFKC, lower-case, place codes masked, whitespace collapsed",
+                "tf": "1 + ln(count), times idf, l2-normalised per block, times block weight",
+                "char_ngrams": list(analyzer.char_sizes),
+                "user_words": list(analyzer.user_words),
+                "blocks": blocks,
+            },
             "coef": [_rounded(row) for row in self.svm.coef_],
             "intercept": _rounded(self.svm.intercept_),
             "temperature": round(temperature, 6),
@@ -195,14 +218,19 @@ class Trainer:
     def fit(self, idx: Sequence[int] | np.ndarray, params: Params | None = None) -> FittedModel:
         """Fit on the labelled rows ``idx`` plus the pseudo-documents."""
         params = params or self.params
-        return FittedModel(params, [self.analyzed[i] for i in idx], [self.corpus.labels[i] for i in idx],
-                           self.pseudo if params.pseudo_weight > 0 else [],
-                           self.pseudo_labels if params.pseudo_weight > 0 else [])
+        return FittedModel(
+            params,
+            [self.analyzed[i] for i in idx],
+            [self.corpus.labels[i] for i in idx],
+            self.pseudo if params.pseudo_weight > 0 else [],
+            self.pseudo_labels if params.pseudo_weight > 0 else [],
+        )
 
     def holdout_split(self) -> tuple[np.ndarray, np.ndarray]:
         """The fixed stratified train/held-out split."""
-        train, test = train_test_split(np.arange(len(self.y)), test_size=self.params.holdout,
-                                       stratify=self.y, random_state=self.params.seed)
+        train, test = train_test_split(
+            np.arange(len(self.y)), test_size=self.params.holdout, stratify=self.y, random_state=self.params.seed
+        )
         return np.sort(train), np.sort(test)
 
     def out_of_fold_scores(self, idx: np.ndarray, folds: int = 5) -> np.ndarray:
@@ -229,8 +257,13 @@ class Trainer:
             pred = self.fit(tr, params).predict([self.analyzed[i] for i in te])
             accs.append(accuracy_score(self.y[te], pred))
             f1s.append(f1_score(self.y[te], pred, average="macro"))
-        return {"accuracy_mean": float(np.mean(accs)), "accuracy_sd": float(np.std(accs)),
-                "macro_f1_mean": float(np.mean(f1s)), "macro_f1_sd": float(np.std(f1s)), "folds": len(accs)}
+        return {
+            "accuracy_mean": float(np.mean(accs)),
+            "accuracy_sd": float(np.std(accs)),
+            "macro_f1_mean": float(np.mean(f1s)),
+            "macro_f1_sd": float(np.std(f1s)),
+            "folds": len(accs),
+        }
 
     def evaluate_holdout(self) -> dict[str, float]:
         """Train on the training split (temperature included), score the held-out rows."""
@@ -239,11 +272,15 @@ class Trainer:
         scores = model.decision_function([self.analyzed[i] for i in test])
         pred = [model.categories[i] for i in scores.argmax(axis=1)]
         probs = softmax(scores / temperature)
-        return {"accuracy": float(accuracy_score(self.y[test], pred)),
-                "macro_f1": float(f1_score(self.y[test], pred, average="macro")),
-                "mean_confidence": float(probs.max(axis=1).mean()),
-                "ece": expected_calibration_error(probs, self._targets(test)),
-                "n_train": len(train), "n_test": len(test), "temperature": temperature}
+        return {
+            "accuracy": float(accuracy_score(self.y[test], pred)),
+            "macro_f1": float(f1_score(self.y[test], pred, average="macro")),
+            "mean_confidence": float(probs.max(axis=1).mean()),
+            "ece": expected_calibration_error(probs, self._targets(test)),
+            "n_train": len(train),
+            "n_test": len(test),
+            "temperature": temperature,
+        }
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -289,22 +326,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tax_path = args.data / "taxonomy.csv" if (args.data / "taxonomy.csv").exists() else TAXONOMY_PATH
     trainer = Trainer(load_labelled(args.data), read_taxonomy(tax_path))
-    print(f"{len(trainer.y)} labelled rows, {len(trainer.pseudo)} pseudo-documents, "
-          f"categories: {', '.join(trainer.categories)}")
+    print(
+        f"{len(trainer.y)} labelled rows, {len(trainer.pseudo)} pseudo-documents, "
+        f"categories: {', '.join(trainer.categories)}"
+    )
     metrics: dict[str, Any] = {"n_labelled": len(trainer.y), "n_pseudo": len(trainer.pseudo)}
     if args.evaluate:
         held = trainer.evaluate_holdout()
-        print(f"held-out ({held['n_test']} rows, seed {trainer.params.seed}): accuracy {held['accuracy']:.3f}, "
-              f"macro-F1 {held['macro_f1']:.3f}, mean confidence {held['mean_confidence']:.3f}, "
-              f"ECE {held['ece']:.3f}")
+        print(
+            f"held-out ({held['n_test']} rows, seed {trainer.params.seed}): accuracy {held['accuracy']:.3f}, "
+            f"macro-F1 {held['macro_f1']:.3f}, mean confidence {held['mean_confidence']:.3f}, "
+            f"ECE {held['ece']:.3f}"
+        )
         cv = trainer.cross_validate()
-        print(f"cross-validated ({cv['folds']} folds, 5-fold x 3): accuracy {cv['accuracy_mean']:.3f} "
-              f"± {cv['accuracy_sd']:.3f}, macro-F1 {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_sd']:.3f}")
+        print(
+            f"cross-validated ({cv['folds']} folds, 5-fold x 3): accuracy {cv['accuracy_mean']:.3f} "
+            f"± {cv['accuracy_sd']:.3f}, macro-F1 {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_sd']:.3f}"
+        )
         ablation = trainer.cross_validate(Params(pseudo_weight=0.0))
-        print(f"  without the taxonomy/keyword pseudo-documents: accuracy {ablation['accuracy_mean']:.3f} "
-              f"± {ablation['accuracy_sd']:.3f}, macro-F1 {ablation['macro_f1_mean']:.3f}")
-        metrics.update({"holdout": {k: round(float(v), 4) for k, v in held.items()},
-                        "cv": {k: round(float(v), 4) for k, v in cv.items()}})
+        print(
+            f"  without the taxonomy/keyword pseudo-documents: accuracy {ablation['accuracy_mean']:.3f} "
+            f"± {ablation['accuracy_sd']:.3f}, macro-F1 {ablation['macro_f1_mean']:.3f}"
+        )
+        metrics.update(
+            {
+                "holdout": {k: round(float(v), 4) for k, v in held.items()},
+                "cv": {k: round(float(v), 4) for k, v in cv.items()},
+            }
+        )
     everything = np.arange(len(trainer.y))
     model, temperature = trainer.calibrated_fit(everything)
     artifact = model.to_artifact(trainer.analyzer, temperature, metrics)
@@ -315,8 +364,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     got = np.asarray([check.decision_scores(trainer.corpus.titles[i], trainer.corpus.contents[i]) for i in sample])
     assert np.allclose(expected, got, atol=1e-4), "runtime scores differ from the training-time scores"
     n_features = sum(len(b["vocabulary"]) for b in artifact["recipe"]["blocks"])
-    print(f"temperature {temperature:.3f}; {n_features} features; wrote {args.out} "
-          f"({args.out.stat().st_size / 1024:.0f} KiB)")
+    print(
+        f"temperature {temperature:.3f}; {n_features} features; wrote {args.out} "
+        f"({args.out.stat().st_size / 1024:.0f} KiB)"
+    )
     return 0
 
 

@@ -56,8 +56,9 @@ async def test_keyword_rule_dispatches_automatically(district) -> None:  # type:
 
 async def test_uncertain_case_waits_for_the_centre(district) -> None:  # type: ignore[no-untyped-def]
     async with district.ctx(CONNECTOR) as ctx:
-        result = await submit_case(ctx, draft=draft(title="反映一个情况", content="最近遇到一些问题，希望有人联系我。",
-                                                    kind="OTHER"))
+        result = await submit_case(
+            ctx, draft=draft(title="反映一个情况", content="最近遇到一些问题，希望有人联系我。", kind="OTHER")
+        )
     assert result.case.status is CaseStatus.RECEIVED
 
 

@@ -38,8 +38,9 @@ async def _submit(db, **kw) -> Case:  # type: ignore[no-untyped-def]
 
 async def _events(db, case_id: int) -> list[str]:  # type: ignore[no-untyped-def]
     async with db.ctx() as ctx:
-        rows = await ctx.session.execute(select(CaseEvent.action).where(CaseEvent.case_id == case_id)
-                                         .order_by(CaseEvent.seq))
+        rows = await ctx.session.execute(
+            select(CaseEvent.action).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)
+        )
         return list(rows.scalars())
 
 
@@ -69,15 +70,22 @@ async def test_full_flow_writes_one_chained_event_per_step(district, clock) -> N
     async with district.ctx(SUPERVISOR) as ctx:
         await followup.supervise_case(ctx, case_id=case.id, note="请加快办理")
     async with district.ctx(handler("NH-HB")) as ctx:
-        done, reply = await workflow.answer_case(ctx, case_id=case.id, content="经现场检查，已责令餐馆安装油烟净化设备。")
+        done, reply = await workflow.answer_case(
+            ctx, case_id=case.id, content="经现场检查，已责令餐馆安装油烟净化设备。"
+        )
         assert done.status is CaseStatus.ANSWERED and reply.delivery_status.value == "PENDING"
     async with district.ctx(DISPATCHER) as ctx:
-        closed = await followup.record_callback(ctx, case_id=case.id, satisfaction=Satisfaction.SATISFIED,
-                                                solved=True)
+        closed = await followup.record_callback(ctx, case_id=case.id, satisfaction=Satisfaction.SATISFIED, solved=True)
         assert closed.status is CaseStatus.CLOSED
     assert await _events(district, case.id) == [
-        "SUBMITTED", "DISPATCHED", "CLAIMED", "EXTENSION_REQUESTED", "EXTENSION_DECIDED", "SUPERVISED",
-        "ANSWERED", "CALLBACK_RECORDED",
+        "SUBMITTED",
+        "DISPATCHED",
+        "CLAIMED",
+        "EXTENSION_REQUESTED",
+        "EXTENSION_DECIDED",
+        "SUPERVISED",
+        "ANSWERED",
+        "CALLBACK_RECORDED",
     ]
     async with district.ctx() as ctx:
         report = await verify_chains(ctx.session)
@@ -93,8 +101,9 @@ async def test_dissatisfied_callback_reopens_to_the_same_department(district, cl
         await workflow.answer_case(ctx, case_id=case.id, content="已答复")
     clock.advance(days=1)
     async with district.ctx(DISPATCHER) as ctx:
-        reopened = await followup.record_callback(ctx, case_id=case.id, satisfaction=Satisfaction.DISSATISFIED,
-                                                  solved=False, note="问题未解决")
+        reopened = await followup.record_callback(
+            ctx, case_id=case.id, satisfaction=Satisfaction.DISSATISFIED, solved=False, note="问题未解决"
+        )
     assert reopened.status is CaseStatus.CLAIMED and reopened.reopen_count == 1
     assert reopened.due_at is not None and reopened.due_at > clock.current
     async with district.ctx(handler("NH-ZJ")) as ctx:

@@ -43,9 +43,7 @@ def cal() -> WorkingCalendar:
         (dt.date(2025, 10, 11), True),  # 2025 make-up Saturday
     ],
 )
-def test_is_working_day_follows_the_official_schedule(
-    cal: WorkingCalendar, day: dt.date, working: bool
-) -> None:
+def test_is_working_day_follows_the_official_schedule(cal: WorkingCalendar, day: dt.date, working: bool) -> None:
     assert cal.is_working_day(day) is working
 
 
@@ -186,9 +184,7 @@ def test_from_settings_uses_timezone_and_start_hour() -> None:
     cal = WorkingCalendar.from_settings(Settings(timezone="UTC", workday_start_hour=8))
     assert cal.tz == ZoneInfo("UTC")
     # Sunday 2026-03-08 -> Monday 08:00 UTC, + 1 -> Tuesday 08:00 UTC.
-    assert cal.add_working_days(dt.datetime(2026, 3, 8, 15, tzinfo=UTC), 1) == dt.datetime(
-        2026, 3, 10, 8, tzinfo=UTC
-    )
+    assert cal.add_working_days(dt.datetime(2026, 3, 8, 15, tzinfo=UTC), 1) == dt.datetime(2026, 3, 10, 8, tzinfo=UTC)
 
 
 def test_a_year_is_computed_once(cal: WorkingCalendar) -> None:

@@ -100,9 +100,7 @@ def test_deadlines_before_national_day_2025(cal: WorkingCalendar, policy: Deadli
     assert policy.answer_deadline(cal, dispatched, CaseKind.COMPLAINT, NORMAL) == at(2025, 10, 24, 16)
 
 
-def test_dispatch_on_saturday_before_2025_make_up_sunday(
-    cal: WorkingCalendar, policy: DeadlinePolicy
-) -> None:
+def test_dispatch_on_saturday_before_2025_make_up_sunday(cal: WorkingCalendar, policy: DeadlinePolicy) -> None:
     # Sat 2025-09-27 -> make-up Sun 09-28 09:00; sign + 1 -> Mon 09-29 09:00.
     assert policy.sign_deadline(cal, at(2025, 9, 27, 20), NORMAL) == at(2025, 9, 29, 9)
 
@@ -115,9 +113,7 @@ def test_overrides_change_the_deadlines(policy: DeadlinePolicy) -> None:
     # Sign: 10-08 is off -> Fri 10-09 10:00.
     assert policy.sign_deadline(cal, BEFORE_NATIONAL_DAY_2026, NORMAL) == at(2026, 10, 9, 10)
     # Answer + 3: Fri 10-09 (1), Sat 10-10 (2), Sun 10-11 (3) -> Sun 10-11 10:00.
-    assert policy.answer_deadline(cal, BEFORE_NATIONAL_DAY_2026, CaseKind.HELP, NORMAL) == at(
-        2026, 10, 11, 10
-    )
+    assert policy.answer_deadline(cal, BEFORE_NATIONAL_DAY_2026, CaseKind.HELP, NORMAL) == at(2026, 10, 11, 10)
 
 
 def test_urgent_sign_deadline_is_two_clock_hours(cal: WorkingCalendar, policy: DeadlinePolicy) -> None:

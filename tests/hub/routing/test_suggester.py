@@ -23,25 +23,43 @@ MACRO_F1_FLOOR = 0.86
 
 # Our own messages in the board's style (none is taken from the data set), with acceptable categories.
 OWN_MESSAGES: list[tuple[str, str, set[str]]] = [
-    ("某地工地夜间施工噪音扰民",
-     "\n\t\t我家住在某地某小区，旁边的建筑工地每天晚上十一点以后还在打桩，噪音太大，老人孩子都睡不好，请相关部门查处。",
-     {"环境保护", "城乡建设"}),
-    ("咨询某地小学收取资料费是否合理",
-     "孩子在某地实验小学读三年级，学校这学期要求每个学生交校服费和资料费四百元，请问这种收费是否合规？",
-     {"教育文体"}),
-    ("企业职工养老保险缴费年限问题咨询",
-     "我今年五十八岁，在企业上班交了十二年社保，请问养老保险缴费不满十五年，退休后能不能按月领取养老金？",
-     {"劳动和社会保障"}),
-    ("某地人民医院检查过多收费不合理",
-     "我母亲在某地人民医院住院，医生开了很多不必要的检查，出院结算时发现多收了医疗费，希望卫健委调查处理。",
-     {"卫生计生"}),
-    ("高铁站出租车拒载不打表", "晚上在高铁站打出租车，司机不打表、一口价，还拒载短途乘客，希望交通运输局加强管理。",
-     {"交通运输"}),
+    (
+        "某地工地夜间施工噪音扰民",
+        "\n\t\t我家住在某地某小区，旁边的建筑工地每天晚上十一点以后还在打桩，噪音太大，老人孩子都睡不好，请相关部门查处。",
+        {"环境保护", "城乡建设"},
+    ),
+    (
+        "咨询某地小学收取资料费是否合理",
+        "孩子在某地实验小学读三年级，学校这学期要求每个学生交校服费和资料费四百元，请问这种收费是否合规？",
+        {"教育文体"},
+    ),
+    (
+        "企业职工养老保险缴费年限问题咨询",
+        "我今年五十八岁，在企业上班交了十二年社保，请问养老保险缴费不满十五年，退休后能不能按月领取养老金？",
+        {"劳动和社会保障"},
+    ),
+    (
+        "某地人民医院检查过多收费不合理",
+        "我母亲在某地人民医院住院，医生开了很多不必要的检查，出院结算时发现多收了医疗费，希望卫健委调查处理。",
+        {"卫生计生"},
+    ),
+    (
+        "高铁站出租车拒载不打表",
+        "晚上在高铁站打出租车，司机不打表、一口价，还拒载短途乘客，希望交通运输局加强管理。",
+        {"交通运输"},
+    ),
     ("某小区物业不作为", "小区电梯经常坏，物业费照收，楼道里的垃圾没人清理，业主多次反映都没有结果。", {"城乡建设"}),
     ("某景区门票涨价还强制购物", "景区门票涨到两百元，旅游旺季旅行社导游还带游客强制购物，态度恶劣。", {"商贸旅游"}),
-    ("化工厂夜里偷排废水", "村旁边的化工厂晚上偷偷往河里排放废水，河水发黑发臭，鱼都死了，请环保局来检测。", {"环境保护"}),
-    ("公司拖欠工资三个月", "我在某地一家公司上班，公司三个月没发工资，也不签劳动合同，请劳动监察部门帮忙讨薪。",
-     {"劳动和社会保障"}),
+    (
+        "化工厂夜里偷排废水",
+        "村旁边的化工厂晚上偷偷往河里排放废水，河水发黑发臭，鱼都死了，请环保局来检测。",
+        {"环境保护"},
+    ),
+    (
+        "公司拖欠工资三个月",
+        "我在某地一家公司上班，公司三个月没发工资，也不签劳动合同，请劳动监察部门帮忙讨薪。",
+        {"劳动和社会保障"},
+    ),
 ]
 
 
@@ -75,8 +93,9 @@ def test_shipped_model_loads(suggester: CategorySuggester) -> None:
 
 
 @pytest.mark.parametrize(("title", "content", "expected"), OWN_MESSAGES, ids=[m[0] for m in OWN_MESSAGES])
-def test_suggests_sensible_categories(suggester: CategorySuggester, title: str, content: str,
-                                      expected: set[str]) -> None:
+def test_suggests_sensible_categories(
+    suggester: CategorySuggester, title: str, content: str, expected: set[str]
+) -> None:
     suggestion = suggester.suggest(title, content)
     assert suggestion.category in expected, suggestion.ranked[:3]
 
@@ -115,8 +134,11 @@ def test_runtime_reproduces_training_scores_on_a_toy_model() -> None:
     """Export a model trained on our own texts, reload it at runtime, compare with scikit-learn's scores."""
     from hub.routing.train_suggester import Corpus, Params, Trainer
 
-    corpus = Corpus(tuple(m[0] for m in OWN_MESSAGES), tuple(m[1] for m in OWN_MESSAGES),
-                    tuple(sorted(m[2])[0] for m in OWN_MESSAGES))
+    corpus = Corpus(
+        tuple(m[0] for m in OWN_MESSAGES),
+        tuple(m[1] for m in OWN_MESSAGES),
+        tuple(sorted(m[2])[0] for m in OWN_MESSAGES),
+    )
     trainer = Trainer(corpus, load_taxonomy(), Params(min_df={"words": 1, "chars": 1, "title_chars": 1}))
     model = trainer.fit(np.arange(len(OWN_MESSAGES)))
     artifact: dict[str, Any] = json.loads(json.dumps(model.to_artifact(trainer.analyzer, 0.5, {})))

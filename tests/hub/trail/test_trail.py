@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
@@ -18,8 +19,11 @@ from hub.trail.service import verify_chains
 
 async def _case_with_events(db) -> tuple[int, str]:  # type: ignore[no-untyped-def]
     async with db.ctx(CONNECTOR) as ctx:
-        case = (await submit_case(ctx, draft=draft(title="咨询", content="请问怎么办理", kind="CONSULTATION"),
-                                  auto_dispatch=False)).case
+        case = (
+            await submit_case(
+                ctx, draft=draft(title="咨询", content="请问怎么办理", kind="CONSULTATION"), auto_dispatch=False
+            )
+        ).case
     async with db.ctx(DISPATCHER) as ctx:
         await workflow.dispatch_case(ctx, case_id=case.id, lead_department="NH-ZJ")
     async with db.ctx(DISPATCHER) as ctx:
@@ -60,13 +64,17 @@ async def test_verify_names_the_altered_case_and_event(district) -> None:  # typ
     assert [(b.case_no, b.seq) for b in report.broken] == [(case_no, 3)]
 
 
+def _verify_cli(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hub.cli", "audit", "verify"], env=env, capture_output=True, text=True)
+
+
 async def test_hub_audit_verify_exit_codes(district) -> None:  # type: ignore[no-untyped-def]
     case_id, case_no = await _case_with_events(district)
     env = {"HUB_DATABASE_URL": district.url, "PATH": "/usr/bin:/bin"}
-    ok = subprocess.run([sys.executable, "-m", "hub.cli", "audit", "verify"], env=env, capture_output=True, text=True)
+    ok = await asyncio.to_thread(_verify_cli, env)
     assert ok.returncode == 0, ok.stderr
     assert "intact" in ok.stdout
     await _tamper(district, case_id)
-    bad = subprocess.run([sys.executable, "-m", "hub.cli", "audit", "verify"], env=env, capture_output=True, text=True)
+    bad = await asyncio.to_thread(_verify_cli, env)
     assert bad.returncode == 1
     assert case_no in bad.stdout and "seq 3" in bad.stdout
