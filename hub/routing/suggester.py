@@ -40,7 +40,7 @@ MODEL_FORMAT = "hub.category-suggester/1"
 
 # Anonymised place names of the source data ("A市", "A3区", "K8县") and real ones alike end in an
 # administrative suffix; masking the codes keeps them from becoming spurious category evidence.
-_PLACE_CODE = re.compile(r"[a-z]\d*[市区县镇乡]")
+_PLACE_CODE = re.compile(r"(?<![a-z])[a-z]\d*[市区县镇乡]")
 _EXCEL_CR = re.compile(r"_x000d_", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")

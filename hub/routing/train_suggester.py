@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import itertools
 import json
 import sys
 from collections.abc import Sequence
@@ -302,7 +303,7 @@ def expected_calibration_error(probs: np.ndarray, targets: np.ndarray, bins: int
     conf, hit = probs.max(axis=1), (probs.argmax(axis=1) == targets).astype(float)
     edges = np.linspace(0.0, 1.0, bins + 1)
     ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         mask = (conf > lo) & (conf <= hi)
         if mask.any():
             ece += mask.mean() * abs(conf[mask].mean() - hit[mask].mean())

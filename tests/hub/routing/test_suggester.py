@@ -110,7 +110,7 @@ def test_confidence_and_ranking(suggester: CategorySuggester) -> None:
         s = suggester.suggest(title, content)
         assert isinstance(s, Suggestion)
         assert 0.0 <= s.confidence <= 1.0
-        assert [c for c, _ in s.ranked][0] == s.category and s.ranked[0][1] == s.confidence
+        assert s.ranked[0] == (s.category, s.confidence)
         assert {c for c, _ in s.ranked} == CATEGORIES
         probs = [p for _, p in s.ranked]
         assert probs == sorted(probs, reverse=True)
