@@ -47,3 +47,9 @@ def draft(
         region=region,
         raw={"orderNum": "GD-TEST", "majorContent": content},
     )
+
+
+def codes(result: object) -> list[str]:
+    """The `code` of every error of a GraphQL execution result."""
+    errors = getattr(result, "errors", None) or []
+    return [str((e.extensions or {}).get("code")) for e in errors]

@@ -15,6 +15,7 @@ from hub.context import ServiceContext
 from hub.deadlines.service import calendar_for, policy_for
 from hub.enums import CaseAction, CaseStatus, ExtensionStatus, Satisfaction, SupervisionStatus
 from hub.errors import ExtensionTooLong, IllegalTransition, NotFound, ValidationFailed
+from hub.permissions import require
 
 A = CaseAction
 
@@ -58,6 +59,7 @@ async def decide_extension(
     ctx: ServiceContext, *, extension_id: int, approve: bool, note: str | None = None
 ) -> ExtensionRequest:
     """The centre approves (dueAt moves by the working days) or rejects an extension request."""
+    require(ctx.actor, Operation.EXTENSION_DECIDE)
     request = await repository.get_extension(ctx.session, extension_id=extension_id)
     if request is None:
         raise NotFound(f"extension request {extension_id} not found")
@@ -132,6 +134,7 @@ async def supervise_case(
 
 async def respond_supervision(ctx: ServiceContext, *, order_id: int, response: str) -> SupervisionOrder:
     """The lead department answers a supervision order."""
+    require(ctx.actor, Operation.SUPERVISION_RESPOND)
     order = await ctx.session.get(SupervisionOrder, order_id)
     if order is None:
         raise NotFound(f"supervision order {order_id} not found")

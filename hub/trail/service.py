@@ -17,6 +17,7 @@ from hub.trail import repository
 from hub.trail.models import CaseEvent, ReadLog
 
 GENESIS = "0" * 64
+NEW_EVENTS_KEY = "hub.new_events"
 
 
 def canonical_json(fields: Mapping[str, Any]) -> str:
@@ -78,7 +79,15 @@ async def append_event(
     event.hash = chain_hash(event.prev_hash, event_fields(event))
     session.add(event)
     await session.flush()
+    # Whoever commits this unit of work publishes these to live subscribers afterwards.
+    session.info.setdefault(NEW_EVENTS_KEY, []).append(event)
     return event
+
+
+def take_new_events(session: AsyncSession) -> list[CaseEvent]:
+    """The events this unit of work appended, once (for publishing after commit)."""
+    events = session.info.pop(NEW_EVENTS_KEY, [])
+    return list(events)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,51 @@
+"""The per-request GraphQL context: who asks, one database session, and the DataLoaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.fastapi import BaseContext
+
+from auth.principal import Principal
+from hub.context import ServiceContext
+from hub.events import EventBus
+from hub.settings import Settings
+
+if TYPE_CHECKING:
+    from schema.loaders import Loaders
+
+
+@dataclass
+class HubContext(BaseContext):
+    """Built per request; its loaders cache only for that request."""
+
+    principal: Principal | None
+    session: AsyncSession
+    settings: Settings
+    bus: EventBus
+    request_id: str
+    loaders: Loaders = field(init=False)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    actor_department_id: int | None = None
+    unmasked_cases: list[str] = field(default_factory=list)  # personal data shown in clear, logged once
+
+    def __post_init__(self) -> None:
+        super().__init__()
+        from schema.loaders import Loaders
+
+        self.loaders = Loaders(self)
+
+    @asynccontextmanager
+    async def db(self) -> AsyncIterator[AsyncSession]:
+        """The request's session, one user at a time (resolvers run concurrently)."""
+        async with self.lock:
+            yield self.session
+
+    def service(self, principal: Principal) -> ServiceContext:
+        """A service context for this request's session."""
+        return ServiceContext(self.session, principal, self.settings, self.request_id)

@@ -1,0 +1,40 @@
+"""Which operation each root field performs: the table a test walks, so a new field without a rule fails."""
+
+from __future__ import annotations
+
+import strawberry
+
+from auth.permission import Operation
+from auth.principal import Principal
+from schema.context import HubContext
+from schema.errors import UNAUTHENTICATED, ClientError
+
+# Empty: any authenticated caller (the field shows only the caller's own data).
+FIELD_OPERATIONS: dict[str, tuple[Operation, ...]] = {
+    "Query.me": (),
+    "Query.case": (Operation.CASE_READ,),
+    "Query.cases": (Operation.CASE_READ,),
+    "Query.departments": (Operation.DEPARTMENT_READ,),
+    "Query.verifyTrail": (Operation.TRAIL_VERIFY,),
+    "Mutation.submitCase": (Operation.CASE_SUBMIT,),
+    "Mutation.dispatchCase": (Operation.CASE_DISPATCH,),
+    "Mutation.claimCase": (Operation.CASE_CLAIM,),
+    "Mutation.returnCase": (Operation.CASE_RETURN,),
+    "Mutation.answerCase": (Operation.CASE_ANSWER, Operation.CASE_ANSWER_DIRECT),
+    "Mutation.requestExtension": (Operation.EXTENSION_REQUEST,),
+    "Mutation.decideExtension": (Operation.EXTENSION_DECIDE,),
+    "Mutation.superviseCase": (Operation.CASE_SUPERVISE,),
+    "Mutation.recordCallback": (Operation.CALLBACK_RECORD,),
+    "Mutation.closeCase": (Operation.CASE_CLOSE,),
+    "Mutation.mergeCases": (Operation.CASE_MERGE,),
+    "Mutation.addNote": (Operation.CASE_NOTE,),
+    "Subscription.caseEvents": (Operation.EVENTS_SUBSCRIBE,),
+}
+
+
+def principal_of(info: strawberry.Info[HubContext, None]) -> Principal:
+    """The authenticated caller, or an UNAUTHENTICATED error."""
+    principal = info.context.principal
+    if principal is None:
+        raise ClientError("a bearer token is required", UNAUTHENTICATED)
+    return principal

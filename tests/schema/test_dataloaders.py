@@ -1,0 +1,64 @@
+"""The inbox query costs the same number of SQL statements for 10 cases as for 200."""
+
+from __future__ import annotations
+
+from helpers import CONNECTOR, DISPATCHER, draft, handler
+from sqlalchemy import event
+
+from hub.cases import service as workflow
+from hub.cases.intake import submit_case
+
+INBOX = """
+query($first: Int!) {
+  cases(first: $first, filter: {department: "NH-ZJ"}) {
+    totalCount
+    edges { cursor node {
+      caseNo title status dueAt
+      citizen { name phone }
+      leadDepartment { code name parent { code } }
+      coDepartments { code name }
+      events(last: 3) { action at actor { subject role department } }
+      replies { content deliveryStatus }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+async def _fill(db, n: int) -> None:  # type: ignore[no-untyped-def]
+    for i in range(n):
+        async with db.ctx(CONNECTOR) as ctx:
+            case = (await submit_case(ctx, draft=draft(title=f"咨询第{i}号事项", content="请问如何办理相关手续",
+                                                       kind="CONSULTATION", phone=f"139{i:08d}"),
+                                      auto_dispatch=False)).case
+        async with db.ctx(DISPATCHER) as ctx:
+            await workflow.dispatch_case(ctx, case_id=case.id, lead_department="NH-ZJ",
+                                         co_departments=["NH-CG"] if i % 2 else [])
+        if i % 3 == 0:
+            async with db.ctx(handler("NH-ZJ")) as ctx:
+                await workflow.claim_case(ctx, case_id=case.id)
+                await workflow.answer_case(ctx, case_id=case.id, content="已答复")
+
+
+async def _statements(db, gql, first: int) -> int:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        result = await gql(INBOX, handler("NH-ZJ"), {"first": first})
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    assert result.errors is None, result.errors
+    assert len(result.data["cases"]["edges"]) == first
+    return len(seen)
+
+
+async def test_statement_count_does_not_grow_with_the_page(district, gql) -> None:  # type: ignore[no-untyped-def]
+    await _fill(district, 200)
+    small, large = await _statements(district, gql, 10), await _statements(district, gql, 200)
+    assert small == large
+    assert small <= 15
