@@ -41,8 +41,13 @@ class CommitReads(SchemaExtension):
             return
         async with ctx.db() as session:
             if ctx.unmasked_cases and ctx.principal is not None:
-                await record_read(session, actor=ctx.principal, action="citizen.unmasked",
-                                  target=",".join(dict.fromkeys(ctx.unmasked_cases)), request_id=ctx.request_id)
+                await record_read(
+                    session,
+                    actor=ctx.principal,
+                    action="citizen.unmasked",
+                    target=",".join(dict.fromkeys(ctx.unmasked_cases)),
+                    request_id=ctx.request_id,
+                )
                 ctx.unmasked_cases.clear()
             if session.in_transaction():
                 await session.commit()

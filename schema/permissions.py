@@ -16,6 +16,7 @@ FIELD_OPERATIONS: dict[str, tuple[Operation, ...]] = {
     "Query.cases": (Operation.CASE_READ,),
     "Query.departments": (Operation.DEPARTMENT_READ,),
     "Query.verifyTrail": (Operation.TRAIL_VERIFY,),
+    "Query.readLog": (Operation.READLOG_READ,),
     "Mutation.submitCase": (Operation.CASE_SUBMIT,),
     "Mutation.dispatchCase": (Operation.CASE_DISPATCH,),
     "Mutation.claimCase": (Operation.CASE_CLAIM,),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import strawberry
 
 from auth.permission import Operation
@@ -9,6 +11,7 @@ from hub.cases import reads
 from hub.cases.types import CaseOrder
 from hub.departments import repository as departments
 from hub.permissions import require
+from hub.trail import reads as trail_reads
 from hub.trail.service import verify_chains
 from schema.context import HubContext
 from schema.errors import guarded
@@ -34,6 +37,19 @@ class TrailReport:
     cases_checked: int
     events_checked: int
     broken: list[BrokenLinkType]
+
+
+@strawberry.type
+class ReadLogEntry:
+    """One recorded read."""
+
+    at: dt.datetime
+    subject: str
+    role: str
+    department: str | None
+    action: str
+    target: str | None
+    request_id: str | None
 
 
 @strawberry.type
@@ -107,6 +123,37 @@ class Query:
             events_checked=report.events_checked,
             broken=[BrokenLinkType(case_no=b.case_no, seq=b.seq, reason=b.reason) for b in report.broken],
         )
+
+    @strawberry.field
+    async def read_log(
+        self,
+        info: strawberry.Info[HubContext, None],
+        subject: str | None = None,
+        action: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        limit: int = 100,
+    ) -> list[ReadLogEntry]:
+        """Who read what (auditors): every auditor or supervisor query and every unmasked personal-data read."""
+        ctx = info.context
+        service = ctx.service(principal_of(info))
+        async with ctx.db():
+            rows = await guarded(
+                trail_reads.read_log(service, subject=subject, action=action, since=since, until=until, limit=limit)
+            )
+            await reads.audit_query(service, action="readLog", target=subject)
+        return [
+            ReadLogEntry(
+                at=r.at,
+                subject=r.subject,
+                role=r.role,
+                department=r.department,
+                action=r.action,
+                target=r.target,
+                request_id=r.request_id,
+            )
+            for r in rows
+        ]
 
 
 async def guarded_sync(check: object) -> None:

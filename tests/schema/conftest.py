@@ -33,11 +33,13 @@ def bus() -> LocalBus:
 def gql(district, schema, bus) -> Run:  # type: ignore[no-untyped-def]
     """Execute an operation as a principal, with a fresh context (session, loaders) as one request would."""
 
-    async def run(query: str, principal: Principal | None, variables: dict[str, Any] | None = None,
-                  request_id: str = "test") -> ExecutionResult:
+    async def run(
+        query: str, principal: Principal | None, variables: dict[str, Any] | None = None, request_id: str = "test"
+    ) -> ExecutionResult:
         async with district.sessions() as session:
-            ctx = HubContext(principal=principal, session=session, settings=district.settings, bus=bus,
-                             request_id=request_id)
+            ctx = HubContext(
+                principal=principal, session=session, settings=district.settings, bus=bus, request_id=request_id
+            )
             if principal and principal.department:
                 found = await departments.by_code(session, code=principal.department)
                 ctx.actor_department_id = found.id if found else None
@@ -45,4 +47,3 @@ def gql(district, schema, bus) -> Run:  # type: ignore[no-untyped-def]
             return await schema.execute(query, variable_values=variables, context_value=ctx)
 
     return run
-

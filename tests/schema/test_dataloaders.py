@@ -29,12 +29,22 @@ query($first: Int!) {
 async def _fill(db, n: int) -> None:  # type: ignore[no-untyped-def]
     for i in range(n):
         async with db.ctx(CONNECTOR) as ctx:
-            case = (await submit_case(ctx, draft=draft(title=f"咨询第{i}号事项", content="请问如何办理相关手续",
-                                                       kind="CONSULTATION", phone=f"139{i:08d}"),
-                                      auto_dispatch=False)).case
+            case = (
+                await submit_case(
+                    ctx,
+                    draft=draft(
+                        title=f"咨询第{i}号事项",
+                        content="请问如何办理相关手续",
+                        kind="CONSULTATION",
+                        phone=f"139{i:08d}",
+                    ),
+                    auto_dispatch=False,
+                )
+            ).case
         async with db.ctx(DISPATCHER) as ctx:
-            await workflow.dispatch_case(ctx, case_id=case.id, lead_department="NH-ZJ",
-                                         co_departments=["NH-CG"] if i % 2 else [])
+            await workflow.dispatch_case(
+                ctx, case_id=case.id, lead_department="NH-ZJ", co_departments=["NH-CG"] if i % 2 else []
+            )
         if i % 3 == 0:
             async with db.ctx(handler("NH-ZJ")) as ctx:
                 await workflow.claim_case(ctx, case_id=case.id)

@@ -19,6 +19,7 @@ OPERATIONS = {
     "Query.cases": "{ cases(first: 5) { totalCount } }",
     "Query.departments": "{ departments { code } }",
     "Query.verifyTrail": "{ verifyTrail { intact } }",
+    "Query.readLog": "{ readLog { subject action } }",
     "Mutation.submitCase": """mutation { submitCase(input: {channel: HOTLINE, externalId: "GD-WALK",
         title: "路灯不亮", content: "小区门口路灯不亮", receivedAt: "2026-11-25T09:00:00+08:00"}) { caseNo } }""",
     "Mutation.dispatchCase": 'mutation($id: ID!) { dispatchCase(caseId: $id, leadDepartment: "NH-ZJ") { status } }',
@@ -32,7 +33,7 @@ OPERATIONS = {
     "Mutation.recordCallback": """mutation($id: ID!) { recordCallback(input: {caseId: $id, satisfaction: SATISFIED,
         solved: true}) { status } }""",
     "Mutation.closeCase": "mutation($id: ID!) { closeCase(caseId: $id) { status } }",
-    "Mutation.mergeCases": "mutation($id: ID!) { mergeCases(primaryId: $id, duplicateIds: [\"999\"]) { status } }",
+    "Mutation.mergeCases": 'mutation($id: ID!) { mergeCases(primaryId: $id, duplicateIds: ["999"]) { status } }',
     "Mutation.addNote": 'mutation($id: ID!) { addNote(caseId: $id, note: "已联系") { status } }',
 }
 
@@ -46,8 +47,11 @@ def test_every_root_field_has_a_rule(schema) -> None:  # type: ignore[no-untyped
     gql_schema = schema._schema
     fields = {
         f"{kind}.{name}"
-        for kind, root in (("Query", gql_schema.query_type), ("Mutation", gql_schema.mutation_type),
-                           ("Subscription", gql_schema.subscription_type))
+        for kind, root in (
+            ("Query", gql_schema.query_type),
+            ("Mutation", gql_schema.mutation_type),
+            ("Subscription", gql_schema.subscription_type),
+        )
         if root is not None
         for name in root.fields
     }
@@ -58,8 +62,11 @@ def test_every_root_field_has_a_rule(schema) -> None:  # type: ignore[no-untyped
 @pytest.mark.parametrize("field", sorted(OPERATIONS))
 async def test_each_role_gets_what_the_table_says(gql, district, field: str) -> None:  # type: ignore[no-untyped-def]
     async with district.ctx(CONNECTOR) as ctx:
-        case = (await submit_case(ctx, draft=draft(title="咨询", content="请问如何办理", kind="CONSULTATION"),
-                                  auto_dispatch=False)).case
+        case = (
+            await submit_case(
+                ctx, draft=draft(title="咨询", content="请问如何办理", kind="CONSULTATION"), auto_dispatch=False
+            )
+        ).case
     variables = {"id": str(case.id)} if "$id" in OPERATIONS[field] else None
     unauthenticated = await gql(OPERATIONS[field], None, variables)
     assert codes(unauthenticated) == ["UNAUTHENTICATED"]
@@ -77,8 +84,9 @@ async def test_subscription_refuses_roles_without_the_rule(schema, district, bus
     from schema.context import HubContext
 
     async with district.sessions() as session:
-        ctx = HubContext(principal=_principal(Role.CONNECTOR), session=session, settings=district.settings, bus=bus,
-                         request_id="t")
+        ctx = HubContext(
+            principal=_principal(Role.CONNECTOR), session=session, settings=district.settings, bus=bus, request_id="t"
+        )
         stream = await schema.subscribe("subscription { caseEvents { caseNo } }", context_value=ctx)
         first = await stream.__anext__()
     assert codes(first) == ["NOT_ALLOWED"]
@@ -86,10 +94,16 @@ async def test_subscription_refuses_roles_without_the_rule(schema, district, bus
 
 async def test_handler_sees_own_department_only(gql, district) -> None:  # type: ignore[no-untyped-def]
     async with district.ctx(CONNECTOR) as ctx:
-        case = (await submit_case(ctx, draft=draft(title="咨询", content="请问如何办理", kind="CONSULTATION"),
-                                  auto_dispatch=False)).case
-    result = await gql('mutation($id: ID!) { dispatchCase(caseId: $id, leadDepartment: "NH-ZJ") { status } }',
-                       DISPATCHER, {"id": str(case.id)})
+        case = (
+            await submit_case(
+                ctx, draft=draft(title="咨询", content="请问如何办理", kind="CONSULTATION"), auto_dispatch=False
+            )
+        ).case
+    result = await gql(
+        'mutation($id: ID!) { dispatchCase(caseId: $id, leadDepartment: "NH-ZJ") { status } }',
+        DISPATCHER,
+        {"id": str(case.id)},
+    )
     assert result.errors is None
     query = "query($id: ID!) { case(id: $id) { caseNo title citizen { phone masked } } }"
     own = await gql(query, handler("NH-ZJ"), {"id": str(case.id)})
