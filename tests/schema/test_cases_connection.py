@@ -47,6 +47,7 @@ async def test_pages_cover_everything_once_in_order(gql, district) -> None:  # t
     inbox, total = await _walk(gql, handler("NH-ZJ"))
     assert total == 5 and set(inbox) == {numbers[i] for i in range(1, 11, 2)}
     received, total = await _walk(gql, DISPATCHER, filter={"status": ["RECEIVED"]})
+    assert len(received) == 6
     assert total == 6
     other, total = await _walk(gql, handler("NH-JY"))
     assert (other, total) == ([], 0)
