@@ -106,11 +106,173 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_audit_verify(settings, args))
 
 
+async def _check_department(settings: Settings, code: str) -> None:
+    from hub.db import make_engine, make_sessionmaker
+    from hub.departments.repository import by_code
+    from hub.errors import UnknownDepartment
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            if await by_code(session, code=code) is None:
+                raise UnknownDepartment(f"unknown department {code!r}")
+    finally:
+        await engine.dispose()
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a bearer token from the embedded issuer for a role (and, for a handler, a department)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from auth.principal import Principal, Role
+    from hub.errors import SettingsError, ValidationFailed
+    from hub.security import build_security
+
+    role = Role(args.role)
+    if role is Role.HANDLER and not args.department:
+        raise ValidationFailed("a handler token needs --department CODE")
+    if args.ttl is not None and args.ttl <= 0:
+        raise ValidationFailed("--ttl must be a positive number of seconds")
+    security = build_security(settings)
+    issuer = security.issuer
+    if issuer is None:
+        raise SettingsError("hub token needs the embedded issuer; HUB_OIDC_ISSUER is set, so ask that issuer")
+    subject = args.subject or (f"{role.value}-{args.department}" if args.department else role.value)
+    principal = Principal(subject=subject, roles=frozenset({role}), department=args.department or None)
+    try:
+        if args.department:
+            asyncio.run(_check_department(settings, args.department))
+        token = issuer.issue(principal, ttl_seconds=args.ttl)
+    except SQLAlchemyError:
+        raise SettingsError("the database cannot be reached or is not migrated (run `hub migrate`)") from None
+    except ValueError as exc:  # an unusable key file or stored key; the messages name kids, never secrets
+        raise SettingsError(f"cannot sign: {exc}") from None
+    finally:
+        security.close()
+    print(f"token for {subject} ({role.value}), valid for {args.ttl or issuer.ttl_seconds} s", file=sys.stderr)
+    print(token)
+    return 0
+
+
+async def _create_client(settings: Settings, args: argparse.Namespace) -> tuple[str, str]:
+    from auth.principal import SYSTEM
+    from hub.accounts.service import create_service_client
+    from hub.db import make_engine, make_sessionmaker, transaction
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            client, secret = await create_service_client(
+                session,
+                actor=SYSTEM,
+                client_id=args.client_id,
+                name=args.name or args.client_id,
+                roles=args.role,
+                department=args.department,
+            )
+            return client.client_id, secret
+    finally:
+        await engine.dispose()
+
+
+def cmd_client(settings: Settings, args: argparse.Namespace) -> int:
+    """Register a service client and print its id and one-time secret."""
+    client_id, secret = asyncio.run(_create_client(settings, args))
+    print(f"client_id: {client_id}")
+    print(f"client_secret: {secret}")
+    print("the secret is shown only this once: store it now", file=sys.stderr)
+    return 0
+
+
+async def _sync(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.db import make_engine, make_sessionmaker
+    from hub.ingest.service import IngestResult
+    from hub.ingest.sync import sync_channel
+
+    def progress(page: int, stored: IngestResult) -> None:
+        print(f"  page {page}: {stored.created} new, {stored.repeated} repeated", file=sys.stderr, flush=True)
+
+    engine = make_engine(settings.database_url)
+    try:
+        print(f"syncing {args.channel}…", file=sys.stderr)
+        result = await sync_channel(sessions=make_sessionmaker(engine), settings=settings, channel=args.channel,
+                                    force=args.force, progress=progress)
+    finally:
+        await engine.dispose()
+    print(result.summary())
+    return 0 if result.ok else 1
+
+
+def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
+    """One connector pass over a pull channel: every new or changed message stored, then the cursor moved."""
+    return asyncio.run(_sync(settings, args))
+
+
+async def _import(settings: Settings, args: argparse.Namespace, data: bytes) -> int:
+    from hub.db import make_engine, make_sessionmaker
+    from hub.ingest.imports import import_export
+
+    engine = make_engine(settings.database_url)
+    try:
+        summary = await import_export(sessions=make_sessionmaker(engine), settings=settings, channel=args.channel,
+                                      data=data, progress=_import_progress)
+    finally:
+        await engine.dispose()
+    for where, reason in summary.bad:
+        print(f"  skipped {where}: {reason}", file=sys.stderr)
+    print(summary.summary())
+    return 0
+
+
+def _import_progress(done: int, total: int) -> None:
+    print(f"\r  {done}/{total} rows", end="\n" if done == total else "", flush=True, file=sys.stderr)
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Import a channel's CSV export; bad rows are reported by line and skipped, a re-import adds nothing."""
+    from pathlib import Path
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"hub: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    return asyncio.run(_import(settings, args, data))
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Run jobs from the Redis queues until SIGINT/SIGTERM."""
+    from hub.jobs.worker import run_worker
+
+    return run_worker(settings, threads=args.threads)
+
+
+def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
+    """Lead the periodic channel syncs and the outbox sweep (one active scheduler at a time)."""
+    from hub.jobs.worker import run_scheduler
+
+    return run_scheduler(settings)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the API (GraphQL, token endpoint, channel callbacks) with uvicorn."""
+    import uvicorn
+
+    from hub.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", workers=None)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="hub", description="The 三网融合 case hub.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(func=cmd_migrate)
+    serve = sub.add_parser("serve", help="run the API: /graphql, /oauth/token, /channels/*")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
     demo = sub.add_parser("demo", help="seed a demo district with cases from all four channels")
     demo.add_argument("--cases", type=int, default=240)
     demo.add_argument("--days", type=int, default=60)
@@ -122,6 +284,37 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit_sub.add_parser("verify", help="recompute every hash chain")
     verify.add_argument("--case", help="only this case number")
     verify.set_defaults(func=cmd_audit)
+    from auth.tokens import TOKEN_ROLES
+
+    roles = sorted(r.value for r in TOKEN_ROLES)
+    token = sub.add_parser("token", help="print a bearer token from the embedded issuer")
+    token.add_argument("--role", required=True, choices=roles)
+    token.add_argument("--department", help="department code (required for a handler)")
+    token.add_argument("--subject", help="the token's subject (default: derived from role and department)")
+    token.add_argument("--ttl", type=int, help="lifetime in seconds (default: HUB_TOKEN_TTL_SECONDS)")
+    token.set_defaults(func=cmd_token)
+    client = sub.add_parser("client", help="manage service clients")
+    client_sub = client.add_subparsers(dest="client_command", required=True)
+    create = client_sub.add_parser("create", help="register a service client and print its one-time secret")
+    create.add_argument("--client-id", required=True)
+    create.add_argument("--role", required=True, action="append", choices=roles, help="repeat for several roles")
+    create.add_argument("--department", help="department code (required for a handler)")
+    create.add_argument("--name", help="display name (default: the client id)")
+    create.set_defaults(func=cmd_client)
+    from connectors.registry import names as channel_names
+
+    sync = sub.add_parser("sync", help="one connector pass over a pull channel")
+    sync.add_argument("channel", choices=channel_names())
+    sync.add_argument("--force", action="store_true", help="ignore a rate-limit pause")
+    sync.set_defaults(func=cmd_sync)
+    imports = sub.add_parser("import", help="import a channel's CSV export")
+    imports.add_argument("channel", choices=["hotline", "website"])
+    imports.add_argument("file", help="the CSV file (UTF-8, UTF-8 with BOM or GB18030)")
+    imports.set_defaults(func=cmd_import)
+    worker = sub.add_parser("worker", help="run background jobs from Redis (HUB_REDIS_URL)")
+    worker.add_argument("--threads", type=int, help="worker threads (default: HUB_WORKER_THREADS)")
+    worker.set_defaults(func=cmd_worker)
+    sub.add_parser("scheduler", help="periodic channel syncs and outbox sweep").set_defaults(func=cmd_scheduler)
     return parser
 
 

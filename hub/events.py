@@ -41,6 +41,11 @@ class LocalBus:
     def __init__(self) -> None:
         self._queues: set[asyncio.Queue[EventNotice]] = set()
 
+    @property
+    def subscriber_count(self) -> int:
+        """How many subscribers listen now."""
+        return len(self._queues)
+
     async def publish(self, notice: EventNotice) -> None:
         """Send a notice to every subscriber."""
         for queue in list(self._queues):

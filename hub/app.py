@@ -1,0 +1,118 @@
+"""The composition root: the one place that wires settings, database, auth, the bus and schema/ together."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from auth.errors import AuthError
+from auth.principal import Principal
+from hub.auth_routes import auth_router
+from hub.db import make_engine, make_sessionmaker
+from hub.departments import repository as departments
+from hub.events import EventBus, make_bus
+from hub.security import Security, build_security
+from hub.settings import Settings, get_settings
+from schema.build import build_schema
+from schema.context import HubContext
+
+log = logging.getLogger("hub.app")
+
+
+@dataclass
+class Runtime:
+    """What lives as long as the process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    security: Security
+    bus: EventBus
+
+
+def create_app(
+    settings: Settings | None = None, *, security: Security | None = None, bus: EventBus | None = None
+) -> FastAPI:
+    """The API: GraphQL, health, the token endpoint and the issuer's discovery documents."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+    runtime = Runtime(
+        settings,
+        engine,
+        make_sessionmaker(engine),
+        security or build_security(settings),
+        bus or make_bus(settings.redis_url),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.security.warm_up()
+        yield
+        runtime.security.close()
+        await runtime.engine.dispose()
+        close = getattr(runtime.bus, "close", None)
+        if close is not None:
+            await close()
+
+    app = FastAPI(title="Case hub", lifespan=lifespan)
+    app.state.runtime = runtime
+
+    async def context(request: Request = None, websocket: WebSocket = None) -> AsyncIterator[HubContext]:  # type: ignore[assignment]
+        connection = request or websocket
+        header = connection.headers.get("authorization") if connection else None
+        if websocket is not None and header is None:
+            header = websocket.query_params.get("access_token") and f"Bearer {websocket.query_params['access_token']}"
+        request_id = (connection.headers.get("x-request-id") if connection else None) or uuid.uuid4().hex[:16]
+        try:
+            principal = await runtime.security.authenticate(header)
+        except AuthError:
+            principal = None  # resolvers answer UNAUTHENTICATED; the token's contents are never echoed
+        async with runtime.sessions() as session:
+            ctx = HubContext(
+                principal=principal, session=session, settings=runtime.settings, bus=runtime.bus, request_id=request_id
+            )
+            ctx.actor_department_id = await _department_id(session, principal)
+            yield ctx
+
+    graphql = GraphQLRouter(
+        build_schema(introspection=settings.graphql_introspection),
+        context_getter=context,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
+    )
+    app.include_router(graphql, prefix="/graphql")
+    app.include_router(auth_router(runtime.security, runtime.sessions))
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        try:
+            async with runtime.sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:  # any failure means not ready
+            log.warning("database not reachable")
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ready", "database": "up"})
+
+    return app
+
+
+async def _department_id(session: AsyncSession, principal: Principal | None) -> int | None:
+    if principal is None or not principal.department:
+        return None
+    department = await departments.by_code(session, code=principal.department)
+    department_id = department.id if department else None
+    await session.rollback()  # the request's own transactions start clean
+    return department_id
