@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from hub.errors import HubError
+from hub.logs import configure_logging
 from hub.settings import Settings, get_settings
 
 
@@ -323,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
+        configure_logging(json_lines=settings.log_json)
         return int(args.func(settings, args))
     except HubError as exc:
         print(f"hub: {exc.message}", file=sys.stderr)

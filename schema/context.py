@@ -14,6 +14,7 @@ from strawberry.fastapi import BaseContext
 from auth.principal import Principal
 from hub.context import ServiceContext
 from hub.events import EventBus
+from hub.logs import request_id_var
 from hub.settings import Settings
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class HubContext(BaseContext):
         from schema.loaders import Loaders
 
         self.loaders = Loaders(self)
+        request_id_var.set(self.request_id)
 
     @asynccontextmanager
     async def db(self) -> AsyncIterator[AsyncSession]:

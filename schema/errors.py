@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from hub.errors import HubError
+from hub.logs import request_id_var
 
 log = logging.getLogger("hub.api")
 T = TypeVar("T")
@@ -38,7 +39,7 @@ def _should_mask(error: GraphQLError) -> bool:
         return False  # validation and parse errors are about the query itself
     if isinstance(original, ClientError):
         return False
-    log.error("unexpected error in %s", error.path, exc_info=original)
+    log.error("unexpected error in %s (request %s)", error.path, request_id_var.get(), exc_info=original)
     return True
 
 

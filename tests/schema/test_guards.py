@@ -66,7 +66,7 @@ async def test_unexpected_errors_are_masked_and_logged(gql, caplog) -> None:  # 
     result = await gql('{ case(id: "not-a-number") { caseNo } }', DISPATCHER, request_id="req-42")
     assert result.errors and result.errors[0].message == "Internal error; see the server log"
     assert "not-a-number" not in result.errors[0].message
-    assert any("unexpected error" in r.getMessage() for r in caplog.records)
+    assert any("unexpected error" in r.getMessage() and "req-42" in r.getMessage() for r in caplog.records)
 
 
 async def test_auditor_queries_and_unmasked_reads_are_recorded(gql, district) -> None:  # type: ignore[no-untyped-def]

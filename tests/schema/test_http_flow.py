@@ -53,8 +53,9 @@ def served(district) -> Iterator[tuple[str, Any, LocalBus]]:  # type: ignore[no-
 
 
 async def _gql(http: httpx.AsyncClient, token: str, query: str, **variables: Any) -> dict[str, Any]:
-    response = await http.post("/graphql", json={"query": query, "variables": variables},
-                               headers={"Authorization": f"Bearer {token}"})
+    response = await http.post(
+        "/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert not body.get("errors"), body["errors"]
@@ -64,44 +65,79 @@ async def _gql(http: httpx.AsyncClient, token: str, query: str, **variables: Any
 async def test_submit_to_close_over_http_with_a_live_subscriber(district, served) -> None:  # type: ignore[no-untyped-def]
     address, security, bus = served
     async with district.sessions() as session, session.begin():
-        _, secret = await create_service_client(session, actor=ADMIN, client_id="hotline-job", name="12345热线",
-                                                roles=["connector"])
+        _, secret = await create_service_client(
+            session, actor=ADMIN, client_id="hotline-job", name="12345热线", roles=["connector"]
+        )
     async with httpx.AsyncClient(base_url=f"http://{address}", timeout=10) as http:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         assert (await http.get("/readyz")).status_code == 200
-        granted = await http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                  auth=("hotline-job", secret))
+        granted = await http.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=("hotline-job", secret)
+        )
         assert granted.status_code == 200, granted.text
         connector = granted.json()["access_token"]
         dispatcher = security.issuer.issue(Principal("dispatcher", frozenset({Role.DISPATCHER}), "NH-DC"))
         handler = security.issuer.issue(Principal("handler-zj", frozenset({Role.HANDLER}), "NH-ZJ"))
 
-        async with connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-                           additional_headers={"Authorization": f"Bearer {handler}"}) as ws:
+        async with connect(
+            f"ws://{address}/graphql",
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            additional_headers={"Authorization": f"Bearer {handler}"},
+        ) as ws:
             await ws.send(json.dumps({"type": "connection_init"}))
             assert json.loads(await ws.recv())["type"] == "connection_ack"
-            await ws.send(json.dumps({"id": "1", "type": "subscribe",
-                                      "payload": {"query": "subscription { caseEvents { caseNo action status } }"}}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "id": "1",
+                        "type": "subscribe",
+                        "payload": {"query": "subscription { caseEvents { caseNo action status } }"},
+                    }
+                )
+            )
             for _ in range(200):
                 if bus.subscriber_count:
                     break
                 await asyncio.sleep(0.01)
 
-            submitted = await _gql(http, connector, """mutation { submitCase(input: {channel: HOTLINE,
+            submitted = await _gql(
+                http,
+                connector,
+                """mutation { submitCase(input: {channel: HOTLINE,
                 externalId: "GD20261125000777", title: "咨询一个问题", content: "想了解相关办理流程，麻烦告知。",
                 kind: CONSULTATION, receivedAt: "2026-11-25T09:00:00+08:00", citizenPhone: "13600001111"})
-                { id caseNo status } }""")
+                { id caseNo status } }""",
+            )
             case_id, case_no = submitted["submitCase"]["id"], submitted["submitCase"]["caseNo"]
-            await _gql(http, dispatcher, 'mutation($id: ID!) { dispatchCase(caseId: $id, leadDepartment: "NH-ZJ") '
-                       "{ status } }", id=case_id)
+            await _gql(
+                http,
+                dispatcher,
+                'mutation($id: ID!) { dispatchCase(caseId: $id, leadDepartment: "NH-ZJ") { status } }',
+                id=case_id,
+            )
             await _gql(http, handler, "mutation($id: ID!) { claimCase(caseId: $id) { status } }", id=case_id)
-            await _gql(http, handler, 'mutation($id: ID!) { answerCase(caseId: $id, content: "您好，可通过线上办理。") '
-                       "{ status replies { deliveryStatus } } }", id=case_id)
-            closed = await _gql(http, dispatcher, """mutation($id: ID!) { recordCallback(input: {caseId: $id,
-                satisfaction: SATISFIED, solved: true}) { status closedAt events { action } } }""", id=case_id)
+            await _gql(
+                http,
+                handler,
+                'mutation($id: ID!) { answerCase(caseId: $id, content: "您好，可通过线上办理。") '
+                "{ status replies { deliveryStatus } } }",
+                id=case_id,
+            )
+            closed = await _gql(
+                http,
+                dispatcher,
+                """mutation($id: ID!) { recordCallback(input: {caseId: $id,
+                satisfaction: SATISFIED, solved: true}) { status closedAt events { action } } }""",
+                id=case_id,
+            )
             assert closed["recordCallback"]["status"] == "CLOSED"
             assert [e["action"] for e in closed["recordCallback"]["events"]] == [
-                "SUBMITTED", "DISPATCHED", "CLAIMED", "ANSWERED", "CALLBACK_RECORDED"]
+                "SUBMITTED",
+                "DISPATCHED",
+                "CLAIMED",
+                "ANSWERED",
+                "CALLBACK_RECORDED",
+            ]
 
             received = []
             while len(received) < 4:
@@ -109,14 +145,22 @@ async def test_submit_to_close_over_http_with_a_live_subscriber(district, served
                 assert message["type"] == "next", message
                 received.append(message["payload"]["data"]["caseEvents"])
         assert [(r["caseNo"], r["action"]) for r in received] == [
-            (case_no, "DISPATCHED"), (case_no, "CLAIMED"), (case_no, "ANSWERED"), (case_no, "CALLBACK_RECORDED")]
+            (case_no, "DISPATCHED"),
+            (case_no, "CLAIMED"),
+            (case_no, "ANSWERED"),
+            (case_no, "CALLBACK_RECORDED"),
+        ]
 
-        seen = await _gql(http, handler, "query($no: String!) { case(caseNo: $no) { citizen { phone } } }",
-                          no=case_no)
+        seen = await _gql(http, handler, "query($no: String!) { case(caseNo: $no) { citizen { phone } } }", no=case_no)
         assert seen["case"]["citizen"]["phone"] == "13600001111"
         other = security.issuer.issue(Principal("handler-jy", frozenset({Role.HANDLER}), "NH-JY"))
-        hidden = (await http.post("/graphql", json={"query": '{ case(caseNo: "%s") { title } }' % case_no},
-                                  headers={"Authorization": f"Bearer {other}"})).json()
+        hidden = (
+            await http.post(
+                "/graphql",
+                json={"query": "query($no: String!) { case(caseNo: $no) { title } }", "variables": {"no": case_no}},
+                headers={"Authorization": f"Bearer {other}"},
+            )
+        ).json()
         assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND" and hidden["data"] is None
         anonymous = (await http.post("/graphql", json={"query": "{ me { subject } }"})).json()
         assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
