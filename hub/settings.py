@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     max_extension_working_days: int = 10
     auto_dispatch_confidence: float = 0.8
     auto_close_working_days: int = 5
+    sign_warning_hours: float = 2.0
+    answer_warning_hours: float = 24.0
+    pause_deadlines_during_extension: bool = False
 
     hotline_api_base: str | None = None
     hotline_secret: str | None = None
