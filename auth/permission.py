@@ -39,6 +39,7 @@ class Operation(enum.StrEnum):
     CONNECTOR_READ = "connector:read"
     CONNECTOR_MANAGE = "connector:manage"
     EVENTS_SUBSCRIBE = "events:subscribe"
+    ESCALATIONS_READ = "escalations:read"
 
 
 class Scope(enum.StrEnum):
@@ -106,6 +107,7 @@ PERMISSIONS: dict[Operation, dict[Role, Scope]] = {
     _O.CONNECTOR_READ: {_R.ADMIN: _S.ALL, _R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL},
     _O.CONNECTOR_MANAGE: {_R.ADMIN: _S.ALL},
     _O.EVENTS_SUBSCRIBE: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL, _R.HANDLER: _S.DEPARTMENT},
+    _O.ESCALATIONS_READ: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL, _R.ADMIN: _S.ALL},
 }
 
 # Roles that see citizens' personal data in clear; handlers only on their own department's cases.

@@ -18,6 +18,7 @@ from hub.enums import Urgency
 from schema.context import HubContext
 from schema.errors import guarded
 from schema.inputs import CallbackInput, SubmitCaseInput
+from schema.oversight import respond_supervision
 from schema.permissions import principal_of
 from schema.types import Case
 
@@ -192,6 +193,17 @@ class Mutation:
                 ),
             )
         )
+
+    @strawberry.mutation
+    async def respond_supervision(
+        self, info: strawberry.Info[HubContext, None], order_id: strawberry.ID, response: str
+    ) -> Case:
+        """The lead department answers a supervision order."""
+
+        async def work(s: ServiceContext) -> CaseModel:
+            return await _reload(s, await respond_supervision(s, order_id=int(order_id), response=response))
+
+        return _case(await _unit(info, work))
 
     @strawberry.mutation
     async def add_note(self, info: strawberry.Info[HubContext, None], case_id: strawberry.ID, note: str) -> Case:

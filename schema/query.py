@@ -16,6 +16,7 @@ from hub.trail.service import verify_chains
 from schema.context import HubContext
 from schema.errors import guarded
 from schema.inputs import CaseFilterInput
+from schema.oversight import OversightQuery
 from schema.permissions import principal_of
 from schema.types import Case, CaseConnection, CaseEdge, Department, Me, PageInfo
 
@@ -53,7 +54,7 @@ class ReadLogEntry:
 
 
 @strawberry.type
-class Query:
+class Query(OversightQuery):
     """Reads, each scoped to the caller."""
 
     @strawberry.field

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from auth.permission import Operation, Scope
+from auth.permission import Operation
 from auth.principal import SYSTEM
 from hub.cases import service as workflow
 from hub.cases.models import Case, SupervisionOrder
@@ -16,7 +16,6 @@ from hub.context import ServiceContext
 from hub.deadlines import repository
 from hub.deadlines.service import calendar_for, policy_for
 from hub.enums import CaseAction, CaseStatus
-from hub.errors import NotAllowed
 from hub.permissions import require
 
 A = CaseAction
@@ -97,8 +96,7 @@ class Escalations:
 
 async def escalations(ctx: ServiceContext, *, limit: int = 100) -> Escalations:
     """The escalation list (supervisors, auditors, the centre)."""
-    if require(ctx.actor, Operation.CASE_READ) is not Scope.ALL:
-        raise NotAllowed("the escalation list is for the centre, supervisors and auditors")
+    require(ctx.actor, Operation.ESCALATIONS_READ)
     return Escalations(
         overdue_cases=await repository.overdue_open_cases(ctx.session, limit=limit),
         overdue_orders=await repository.overdue_orders(ctx.session, now=utcnow()),
