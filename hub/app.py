@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -18,9 +19,11 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from auth.errors import AuthError
 from auth.principal import Principal
 from hub.auth_routes import auth_router
+from hub.channel_routes import channel_router
 from hub.db import make_engine, make_sessionmaker
 from hub.departments import repository as departments
 from hub.events import EventBus, make_bus
+from hub.jobs.worker import start_embedded_worker
 from hub.security import Security, build_security
 from hub.settings import Settings, get_settings
 from schema.build import build_schema
@@ -41,9 +44,17 @@ class Runtime:
 
 
 def create_app(
-    settings: Settings | None = None, *, security: Security | None = None, bus: EventBus | None = None
+    settings: Settings | None = None,
+    *,
+    security: Security | None = None,
+    bus: EventBus | None = None,
+    embedded_worker: bool = False,
 ) -> FastAPI:
-    """The API: GraphQL, health, the token endpoint and the issuer's discovery documents."""
+    """The API: GraphQL, health, the token endpoint, channel callbacks and the issuer's discovery documents.
+
+    `embedded_worker` (what `hub serve` asks for) runs the job worker and scheduler inside this process when
+    there is no Redis; it also warms the category model so the first WeChat message is answered in time.
+    """
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
     runtime = Runtime(
@@ -57,7 +68,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await runtime.security.warm_up()
+        # Without Redis, jobs exist only inside this process, so `hub serve` runs the worker here.
+        worker = (
+            start_embedded_worker(runtime.settings, bus=runtime.bus)
+            if embedded_worker and not runtime.settings.redis_url
+            else None
+        )
         yield
+        if worker is not None:
+            await asyncio.to_thread(worker.stop)
         runtime.security.close()
         await runtime.engine.dispose()
         close = getattr(runtime.bus, "close", None)
@@ -91,6 +110,9 @@ def create_app(
     )
     app.include_router(graphql, prefix="/graphql")
     app.include_router(auth_router(runtime.security, runtime.sessions))
+    app.include_router(
+        channel_router(settings=runtime.settings, sessions=runtime.sessions, bus=runtime.bus, warm_up=embedded_worker)
+    )
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

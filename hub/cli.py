@@ -261,8 +261,31 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from hub.app import create_app
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", workers=None)
+    uvicorn.run(create_app(settings, embedded_worker=True), host=args.host, port=args.port, log_level="info")
     return 0
+
+
+async def _outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
+    from auth.principal import SYSTEM
+    from hub.context import ServiceContext
+    from hub.db import make_engine, make_sessionmaker, transaction
+    from hub.jobs.outbox import requeue_reply
+    from hub.jobs.queue import enqueue_replies
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            reply_id = await requeue_reply(ServiceContext(session, SYSTEM, settings), reply_id=args.reply_id)
+    finally:
+        await engine.dispose()
+    queued = await enqueue_replies([reply_id]) if settings.redis_url else 0
+    print(f"reply {reply_id} is PENDING again" + ("; delivery queued" if queued else "; the outbox sweep sends it"))
+    return 0
+
+
+def cmd_outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
+    """Resend a FAILED or WINDOW_CLOSED reply (after checking the channel when its outcome was unknown)."""
+    return asyncio.run(_outbox_retry(settings, args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -316,6 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--threads", type=int, help="worker threads (default: HUB_WORKER_THREADS)")
     worker.set_defaults(func=cmd_worker)
     sub.add_parser("scheduler", help="periodic channel syncs and outbox sweep").set_defaults(func=cmd_scheduler)
+    outbox = sub.add_parser("outbox", help="the reply outbox")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    retry = outbox_sub.add_parser("retry", help="resend a FAILED or WINDOW_CLOSED reply")
+    retry.add_argument("reply_id", type=int)
+    retry.set_defaults(func=cmd_outbox_retry)
     return parser
 
 

@@ -15,6 +15,8 @@ from hub.db import Base
 from hub.deadlines.models import CalendarOverride
 from hub.departments.models import Department
 from hub.ingest.models import ConnectorState
+from hub.ingest.records import ConnectorPause, InboundReceipt
+from hub.jobs.models import DeadLetter, ReplyDelivery
 from hub.routing.models import Category, RoutingRule
 from hub.trail.models import CaseEvent, ReadLog
 
@@ -29,11 +31,15 @@ __all__ = [
     "Category",
     "Citizen",
     "CitizenIdentity",
+    "ConnectorPause",
     "ConnectorState",
+    "DeadLetter",
     "Department",
     "ExtensionRequest",
+    "InboundReceipt",
     "ReadLog",
     "Reply",
+    "ReplyDelivery",
     "RoutingRule",
     "ServiceClient",
     "SigningKey",

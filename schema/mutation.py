@@ -13,8 +13,10 @@ from hub.cases import followup, intake
 from hub.cases import service as workflow
 from hub.cases.models import Case as CaseModel
 from hub.cases.notices import notices_for, publish
+from hub.cases.outbox import take_new_replies
 from hub.context import ServiceContext
 from hub.enums import Urgency
+from hub.jobs.queue import enqueue_replies
 from schema.context import HubContext
 from schema.errors import guarded
 from schema.inputs import CallbackInput, SubmitCaseInput
@@ -33,11 +35,14 @@ async def _unit(info: strawberry.Info[HubContext, None], work: Callable[[Service
         try:
             result = await guarded(work(service))
             notices = await notices_for(session)
+            replies = take_new_replies(session)
             await session.commit()
         except BaseException:
             await session.rollback()
             raise
     await publish(ctx.bus, notices)
+    if replies:
+        await enqueue_replies(replies)  # only after the commit: a worker must find the reply row
     return result
 
 

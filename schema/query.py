@@ -13,6 +13,7 @@ from hub.departments import repository as departments
 from hub.permissions import require
 from hub.trail import reads as trail_reads
 from hub.trail.service import verify_chains
+from schema.channels import ChannelsQuery
 from schema.context import HubContext
 from schema.errors import guarded
 from schema.inputs import CaseFilterInput
@@ -54,7 +55,7 @@ class ReadLogEntry:
 
 
 @strawberry.type
-class Query(OversightQuery):
+class Query(OversightQuery, ChannelsQuery):
     """Reads, each scoped to the caller."""
 
     @strawberry.field

@@ -10,6 +10,7 @@ from auth.principal import Role
 from hub.cases import repository
 from hub.cases.access import load_case
 from hub.cases.models import Case, Reply
+from hub.cases.outbox import note_new_reply
 from hub.cases.steps import iso, record, required_text
 from hub.cases.workflow import next_status
 from hub.clock import utcnow
@@ -130,6 +131,7 @@ async def answer_case(ctx: ServiceContext, *, case_id: int, content: str) -> tup
     )
     ctx.session.add(reply)
     await ctx.session.flush()
+    note_new_reply(ctx.session, reply.id)
     await record(
         ctx, case, A.ANSWERED, from_status=before, payload={"onTime": on_time, "replyId": reply.id, "direct": direct}
     )

@@ -23,6 +23,7 @@ OPERATIONS = {
     "Query.trail": "{ trail { caseNo event { action } } }",
     "Query.supervisionOrders": "{ supervisionOrders { id } }",
     "Query.escalations": "{ escalations { overdueCases { caseNo } } }",
+    "Query.connectors": "{ connectors { channel cursor lagSeconds deadLetterCount } }",
     "Mutation.respondSupervision": 'mutation { respondSupervision(orderId: "999", response: "已落实") { status } }',
     "Mutation.submitCase": """mutation { submitCase(input: {channel: HOTLINE, externalId: "GD-WALK",
         title: "路灯不亮", content: "小区门口路灯不亮", receivedAt: "2026-11-25T09:00:00+08:00"}) { caseNo } }""",

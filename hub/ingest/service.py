@@ -1,0 +1,134 @@
+"""Ingest: drafts from connectors become cases, once; a pull channel's cursor moves only after its page is stored."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from auth.principal import Principal, Role
+from connectors.base import CaseDraft, Page
+from connectors.registry import channel_value
+from hub.cases.intake import SubmitResult, submit_case
+from hub.cases.models import Case
+from hub.cases.repository import get as get_case
+from hub.clock import utcnow
+from hub.context import ServiceContext
+from hub.errors import HubError, ValidationFailed
+from hub.ingest import repository
+from hub.ingest.config import channel_name
+from hub.jobs.repository import add_dead_letter
+
+log = logging.getLogger("hub.ingest")
+
+
+class CursorMoved(HubError):
+    """Another pass moved the channel's cursor first; this pass's work is rolled back (and was a repeat)."""
+
+    code = "CURSOR_MOVED"
+
+
+def connector_principal(channel: str) -> Principal:
+    """The actor a channel's connector submits cases as."""
+    name = channel_name(channel)
+    return Principal(subject=f"connector-{name}", roles=frozenset({Role.CONNECTOR}), client_id=name)
+
+
+@dataclass
+class IngestResult:
+    """What a batch of drafts did: new cases, repeats of stored ones, drafts refused (external id, reason)."""
+
+    created: int = 0
+    repeated: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+
+    def add(self, other: IngestResult) -> None:
+        """Fold another result into this one."""
+        self.created += other.created
+        self.repeated += other.repeated
+        self.rejected.extend(other.rejected)
+        self.cases.extend(other.cases)
+
+
+async def ingest_drafts(ctx: ServiceContext, *, channel: str, drafts: Sequence[CaseDraft]) -> IngestResult:
+    """Submit every draft as the channel's connector; a draft the hub refuses is dead-lettered, not fatal."""
+    value = channel_value(channel_name(channel))
+    connector_ctx = ctx.as_actor(connector_principal(channel))
+    result = IngestResult()
+    for draft in drafts:
+        try:
+            if draft.channel != value:
+                raise ValidationFailed(f"a {draft.channel} message in the {value} stream")
+            async with ctx.session.begin_nested():
+                submitted = await submit_case(connector_ctx, draft=draft)
+        except ValidationFailed as exc:
+            # its writes were rolled back to the savepoint; skipping it keeps one bad message from blocking the channel
+            result.rejected.append((draft.external_id, exc.message))
+            add_dead_letter(ctx.session, job="ingest", channel=value, ref=draft.external_id, status="REJECTED",
+                            error=exc.message, now=utcnow())
+            log.warning("%s draft refused: %s", value, exc.message)
+            continue
+        result.cases.append(submitted.case)
+        if submitted.created:
+            result.created += 1
+        else:
+            result.repeated += 1
+    return result
+
+
+async def ingest_page(
+    ctx: ServiceContext, *, channel: str, page: Page, expected_cursor: str | None
+) -> IngestResult:
+    """Store every draft of a pulled page, then move the cursor from ``expected_cursor`` in the same transaction.
+
+    Raises CursorMoved when a concurrent pass moved the cursor first; the caller's transaction must roll back.
+    """
+    value = channel_value(channel_name(channel))
+    await repository.ensure_state(ctx.session, channel=value)
+    result = await ingest_drafts(ctx, channel=channel, drafts=page.drafts)
+    now = utcnow()
+    moved = await repository.advance_cursor(ctx.session, channel=value, expected=expected_cursor,
+                                            cursor=page.next_cursor, created=result.created, now=now)
+    if not moved:
+        raise CursorMoved(f"{value}: the cursor moved during this pass")
+    return result
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """A pushed message's case (None for an event) and whether this delivery stored it."""
+
+    case: Case | None
+    created: bool
+
+
+async def receive_push(
+    ctx: ServiceContext, *, channel: str, draft: CaseDraft | None, dedupe_key: str | None = None
+) -> PushResult:
+    """Store a pushed message once; a retried delivery (same dedupe key or external id) finds the first one."""
+    value = channel_value(channel_name(channel))
+    if dedupe_key is not None:
+        receipt = await repository.get_receipt(ctx.session, channel=value, key=dedupe_key)
+        if receipt is not None:
+            case = await get_case(ctx.session, case_id=receipt.case_id) if receipt.case_id else None
+            return PushResult(case, created=False)
+    submitted: SubmitResult | None = None
+    if draft is not None:
+        if draft.channel != value:
+            raise ValidationFailed(f"a {draft.channel} message pushed to the {value} endpoint")
+        submitted = await submit_case(ctx.as_actor(connector_principal(channel)), draft=draft)
+    case = submitted.case if submitted else None
+    now = utcnow()
+    if dedupe_key is not None:
+        await repository.add_receipt(ctx.session, channel=value, key=dedupe_key, case_id=case.id if case else None,
+                                     now=now)
+    created = bool(submitted and submitted.created)
+    await repository.record_success(ctx.session, channel=value, created=int(created), now=now)
+    return PushResult(case, created)
+
+
+async def record_channel_error(ctx: ServiceContext, *, channel: str, message: str) -> None:
+    """Count a channel failure and keep its message (connectors' messages carry no personal data)."""
+    value = channel_value(channel_name(channel))
+    await repository.record_error(ctx.session, channel=value, message=message, now=utcnow())

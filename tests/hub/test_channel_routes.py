@@ -1,0 +1,157 @@
+"""`/channels/wechat` and `/channels/hotline` over real HTTP: stored once, answered in time, forgeries refused."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from channel_kit import cases, count, minutes_ago, serve_here, wire
+from fastapi import FastAPI
+
+from connectors.fakes import FakeHotline, FakeWeChat, random_openid
+from connectors.hotline import signed_headers
+from connectors.wechat import ACK, parse_message
+from hub.cases.models import Case
+from hub.channel_routes import WELCOME, channel_router
+from hub.citizens.models import CitizenIdentity
+from hub.events import LocalBus
+from hub.ingest.records import InboundReceipt
+
+
+@pytest.fixture
+def wechat() -> Iterator[FakeWeChat]:
+    with FakeWeChat() as running:
+        yield running
+
+
+@pytest.fixture
+def hotline() -> Iterator[FakeHotline]:
+    with FakeHotline() as running:
+        yield running
+
+
+@pytest.fixture
+async def hub(db: Any, wechat: FakeWeChat, hotline: FakeHotline) -> AsyncIterator[str]:
+    """The hub's channel endpoints served on this loop; yields the base URL."""
+    app = FastAPI()
+    app.include_router(channel_router(settings=wire(db.settings, wechat, hotline), sessions=db.sessions,
+                                      bus=LocalBus()))
+    async with serve_here(app) as base:
+        yield base
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=5) as client:
+        yield client
+
+
+async def test_handshake(hub: str, wechat: FakeWeChat, http: httpx.AsyncClient) -> None:
+    request = wechat.handshake_request("5837166812471290443")
+    assert (await http.get(request.url(f"{hub}/channels/wechat"))).text == "5837166812471290443"
+    forged = dataclasses.replace(request, params={**request.params, "signature": "0" * 40})
+    assert (await http.get(forged.url(f"{hub}/channels/wechat"))).status_code == 403
+
+
+@pytest.mark.parametrize("mode", ["safe", "compat", "plain"])
+async def test_a_message_becomes_one_case_and_the_reply_names_it(db: Any, hub: str, wechat: FakeWeChat,
+                                                                  http: httpx.AsyncClient, mode: str) -> None:
+    openid = random_openid()
+    xml = wechat.post_message("和平路88号门口井盖缺失，很危险，请尽快处理。", openid=openid)
+    started = time.perf_counter()
+    first = await wechat.deliver(http, f"{hub}/channels/wechat", xml, mode=mode)
+    elapsed = time.perf_counter() - started
+    retried = await wechat.deliver(http, f"{hub}/channels/wechat", xml, mode=mode)  # WeChat's retry
+    assert first.status_code == retried.status_code == 200 and elapsed < 1.0
+    (case,) = await cases(db)
+    replies = [parse_message(reply).fields["Content"] for reply in wechat.passive_replies]
+    assert replies == [f"您的诉求已受理，编号{case.case_no}。我们会尽快办理，并在这里答复您。"] * 2
+    assert parse_message(wechat.passive_replies[0]).to_user == openid
+    if mode != "plain":
+        assert "<Encrypt>" in first.text and case.case_no not in first.text
+    assert case.channel.value == "WECHAT" and case.raw_payload == xml and case.reply_to["openid"] == openid
+    assert await count(db, CitizenIdentity, CitizenIdentity.kind == "WECHAT",
+                       CitizenIdentity.value == openid) == 1
+
+
+async def test_events_are_deduplicated_without_a_case(db: Any, hub: str, wechat: FakeWeChat,
+                                                      http: httpx.AsyncClient) -> None:
+    openid = random_openid()
+    subscribe = wechat.event_message(openid, "subscribe")
+    for _delivery in range(2):
+        await wechat.deliver(http, f"{hub}/channels/wechat", subscribe)
+    click = await wechat.deliver(http, f"{hub}/channels/wechat", wechat.event_message(openid, "CLICK", event_key="M1"))
+    assert [parse_message(r).fields["Content"] for r in wechat.passive_replies[:2]] == [WELCOME, WELCOME]
+    assert click.text == ACK and await count(db, Case) == 0 and await count(db, InboundReceipt) == 1
+
+
+def _tampered(wechat: FakeWeChat, xml: str, how: str) -> Any:
+    request = wechat.callback_request(xml, mode="safe")
+    if how == "forged signature":
+        return dataclasses.replace(request, params={**request.params, "signature": "1" * 40})
+    if how == "bad msg_signature":
+        return dataclasses.replace(request, params={**request.params, "msg_signature": "2" * 40})
+    encrypt = wechat.crypto.encrypt(xml)
+    if how == "truncated AES":
+        return wechat.callback_request(xml, mode="safe", encrypt_override=encrypt[: len(encrypt) // 2])
+    if how == "garbled AES":
+        return wechat.callback_request(xml, mode="safe", encrypt_override="A" * 64)
+    return FakeWeChat(appid="wx0000000000000000").callback_request(xml, mode="safe")
+
+
+REFUSALS = {"forged signature": 403, "bad msg_signature": 403, "truncated AES": 400, "garbled AES": 400,
+            "wrong appid": 403}
+
+
+async def test_refused_callbacks_store_nothing(db: Any, hub: str, wechat: FakeWeChat, http: httpx.AsyncClient) -> None:
+    statuses = {}
+    for how in REFUSALS:
+        request = _tampered(wechat, wechat.post_message("诉求内容", openid=random_openid()), how)
+        response = await http.post(request.url(f"{hub}/channels/wechat"), content=request.body,
+                                   headers=dict(request.headers))
+        statuses[how] = response.status_code
+    assert statuses == REFUSALS
+    assert await count(db, Case) == 0 and await count(db, InboundReceipt) == 0
+
+
+async def test_a_hotline_push_is_stored_once(db: Any, hub: str, hotline: FakeHotline,
+                                             http: httpx.AsyncClient) -> None:
+    order = hotline.post_message("路灯不亮", caller_phone="13912345678", caller_type="求助", call_time=minutes_ago(1))
+    first = await hotline.push(http, f"{hub}/channels/hotline", order["orderNum"])
+    again = await hotline.push(http, f"{hub}/channels/hotline", order["orderNum"])
+    (case,) = await cases(db)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == {"code": "0000", "msg": "成功", "data": {"caseNo": case.case_no, "repeated": False}}
+    assert again.json()["data"] == {"caseNo": case.case_no, "repeated": True}
+    assert case.external_id == order["orderNum"] and case.kind.value == "HELP"
+    assert json.loads(case.raw_payload)["orderNum"] == order["orderNum"]
+
+
+async def test_forged_or_garbled_hotline_pushes_are_refused(db: Any, hub: str, hotline: FakeHotline,
+                                                            http: httpx.AsyncClient) -> None:
+    order = hotline.post_message("路灯不亮", call_time=minutes_ago(1))
+    body, headers = hotline.signed_push(order["orderNum"])
+    forged = await http.post(f"{hub}/channels/hotline", content=body,
+                             headers={**headers, "X-Hotline-Signature": "0" * 64})
+    garbage = b"{not json"
+    garbled = await http.post(f"{hub}/channels/hotline", content=garbage,
+                              headers=signed_headers(hotline.secret, garbage))
+    no_number = json.dumps({"callTime": "2026-11-25 09:00:00", "majorContent": "x"}).encode()
+    incomplete = await http.post(f"{hub}/channels/hotline", content=no_number,
+                                 headers=signed_headers(hotline.secret, no_number))
+    assert (forged.status_code, garbled.status_code, incomplete.status_code) == (403, 400, 400)
+    assert forged.json()["code"] == "4030" and "13" not in forged.text
+    assert await count(db, Case) == 0
+
+
+async def test_an_unconfigured_channel_answers_503(db: Any, http: httpx.AsyncClient) -> None:
+    app = FastAPI()
+    app.include_router(channel_router(settings=db.settings, sessions=db.sessions))
+    async with serve_here(app) as base:
+        assert (await http.post(f"{base}/channels/wechat", content=b"<xml/>")).status_code == 503
+        assert (await http.post(f"{base}/channels/hotline", content=b"{}")).status_code == 503
