@@ -40,6 +40,7 @@ class Operation(enum.StrEnum):
     CONNECTOR_MANAGE = "connector:manage"
     EVENTS_SUBSCRIBE = "events:subscribe"
     ESCALATIONS_READ = "escalations:read"
+    DUPLICATES_READ = "duplicates:read"
 
 
 class Scope(enum.StrEnum):
@@ -108,6 +109,7 @@ PERMISSIONS: dict[Operation, dict[Role, Scope]] = {
     _O.CONNECTOR_MANAGE: {_R.ADMIN: _S.ALL},
     _O.EVENTS_SUBSCRIBE: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL, _R.HANDLER: _S.DEPARTMENT},
     _O.ESCALATIONS_READ: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL, _R.ADMIN: _S.ALL},
+    _O.DUPLICATES_READ: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL, _R.ADMIN: _S.ALL},
 }
 
 # Roles that see citizens' personal data in clear; handlers only on their own department's cases.

@@ -7,10 +7,12 @@ import datetime as dt
 import strawberry
 
 from hub.cases import followup, orders, reads
+from hub.cases import repository as case_repository
 from hub.cases.models import SupervisionOrder as OrderModel
 from hub.clock import utcnow
 from hub.context import ServiceContext
 from hub.deadlines import enforcement
+from hub.duplicates import service as duplicates
 from hub.enums import SupervisionStatus
 from hub.trail import reads as trail_reads
 from schema.context import HubContext
@@ -134,3 +136,33 @@ async def respond_supervision(s: ServiceContext, *, order_id: int, response: str
     """Answer an order; returns the case id."""
     order = await followup.respond_supervision(s, order_id=order_id, response=response)
     return order.case_id
+
+
+@strawberry.type
+class DuplicateSuggestion:
+    """An open case that is probably the same matter, with how sure the hub is and why."""
+
+    score: float
+    reasons: list[str]
+    case: Case
+
+
+@strawberry.type
+class DuplicatesQuery:
+    """一网打尽: the same matter reported on several channels."""
+
+    @strawberry.field
+    async def duplicate_suggestions(
+        self, info: strawberry.Info[HubContext, None], case_id: strawberry.ID, first: int = 5
+    ) -> list[DuplicateSuggestion]:
+        """Open cases within the window that are probably the same matter as this one, best first."""
+        ctx = info.context
+        service = ctx.service(principal_of(info))
+        async with ctx.db() as session:
+            found = await guarded(duplicates.suggest_duplicates(service, case_id=int(case_id), limit=first))
+            rows = {c.id: c for c in await case_repository.cases_by_ids(session, ids=[s.candidate_id for s in found])}
+        return [
+            DuplicateSuggestion(score=round(s.score, 3), reasons=list(s.reasons), case=Case(row=rows[s.candidate_id]))
+            for s in found
+            if s.candidate_id in rows
+        ]

@@ -21,6 +21,7 @@ FIELD_OPERATIONS: dict[str, tuple[Operation, ...]] = {
     "Query.supervisionOrders": (Operation.CASE_READ,),
     "Query.escalations": (Operation.ESCALATIONS_READ,),
     "Query.connectors": (Operation.CONNECTOR_READ,),
+    "Query.duplicateSuggestions": (Operation.DUPLICATES_READ,),
     "Mutation.respondSupervision": (Operation.SUPERVISION_RESPOND,),
     "Mutation.submitCase": (Operation.CASE_SUBMIT,),
     "Mutation.dispatchCase": (Operation.CASE_DISPATCH,),

@@ -17,7 +17,7 @@ from schema.channels import ChannelsQuery
 from schema.context import HubContext
 from schema.errors import guarded
 from schema.inputs import CaseFilterInput
-from schema.oversight import OversightQuery
+from schema.oversight import DuplicatesQuery, OversightQuery
 from schema.permissions import principal_of
 from schema.types import Case, CaseConnection, CaseEdge, Department, Me, PageInfo
 
@@ -55,7 +55,7 @@ class ReadLogEntry:
 
 
 @strawberry.type
-class Query(OversightQuery, ChannelsQuery):
+class Query(OversightQuery, ChannelsQuery, DuplicatesQuery):
     """Reads, each scoped to the caller."""
 
     @strawberry.field

@@ -83,3 +83,22 @@ async def pending_extension(session: AsyncSession, *, case_id: int) -> Extension
 async def get_extension(session: AsyncSession, *, extension_id: int) -> ExtensionRequest | None:
     """An extension request by id."""
     return await session.get(ExtensionRequest, extension_id)
+
+
+async def cases_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[Case]:
+    """Cases by id (callers have checked the reader may see them)."""
+    if not ids:
+        return []
+    return list((await session.execute(select(Case).where(Case.id.in_(ids)))).scalars())
+
+
+async def merged_cases(session: AsyncSession, *, primary_id: int) -> list[Case]:
+    """Every case merged into this one, also through merges of merges."""
+    found: list[Case] = []
+    frontier = [primary_id]
+    while frontier:
+        stmt = select(Case).where(Case.merged_into_id.in_(frontier)).order_by(Case.id)
+        level = list((await session.execute(stmt)).scalars())
+        found += level
+        frontier = [c.id for c in level]
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 
@@ -132,10 +133,34 @@ async def answer_case(ctx: ServiceContext, *, case_id: int, content: str) -> tup
     ctx.session.add(reply)
     await ctx.session.flush()
     note_new_reply(ctx.session, reply.id)
+    await _copy_to_merged(ctx, case, reply)
     await record(
         ctx, case, A.ANSWERED, from_status=before, payload={"onTime": on_time, "replyId": reply.id, "direct": direct}
     )
     return case, reply
+
+
+async def _copy_to_merged(ctx: ServiceContext, primary: Case, reply: Reply) -> None:
+    """Each citizen whose case was merged into this one gets the same answer on their own channel."""
+    targets = {(primary.channel, json.dumps(primary.reply_to, sort_keys=True))}
+    for merged in await repository.merged_cases(ctx.session, primary_id=primary.id):
+        target = (merged.channel, json.dumps(merged.reply_to, sort_keys=True))
+        if target in targets:
+            continue  # the same account wrote twice: one answer is enough
+        targets.add(target)
+        copy = Reply(
+            case_id=merged.id,
+            department_id=reply.department_id,
+            author_subject=reply.author_subject,
+            content=reply.content,
+            channel=merged.channel,
+            created_at=reply.created_at,
+            delivery_status=DeliveryStatus.PENDING,
+            idempotency_key=uuid.uuid4().hex,
+        )
+        ctx.session.add(copy)
+        await ctx.session.flush()
+        note_new_reply(ctx.session, copy.id)
 
 
 async def close_case(ctx: ServiceContext, *, case_id: int, note: str | None = None) -> Case:

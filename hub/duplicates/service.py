@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from auth.permission import Operation, Scope
+from auth.permission import Operation
 from hub.cases.reads import audit_query
 from hub.context import ServiceContext
 from hub.duplicates import repository
@@ -20,7 +20,7 @@ from hub.duplicates.places import search_terms
 from hub.duplicates.scoring import THRESHOLD, WINDOW_DAYS, profile, rank
 from hub.duplicates.types import DuplicateSuggestion, Recipient
 from hub.enums import FINAL_STATUSES
-from hub.errors import NotAllowed, NotFound, ValidationFailed
+from hub.errors import NotFound, ValidationFailed
 from hub.permissions import require
 
 CANDIDATE_LIMIT = 200  # newest open cases looked at per suggestion call
@@ -36,8 +36,7 @@ async def suggest_duplicates(
     threshold: float = THRESHOLD,
 ) -> list[DuplicateSuggestion]:
     """Open cases within the window that are probably the same matter as this case, best first."""
-    if require(ctx.actor, Operation.CASE_READ) is not Scope.ALL:
-        raise NotAllowed("duplicate suggestions look across every department: the centre and supervisors only")
+    require(ctx.actor, Operation.DUPLICATES_READ)
     if not 1 <= limit <= MAX_LIMIT or not 1 <= window_days <= 366 or not 0.0 <= threshold <= 1.0:
         raise ValidationFailed(f"limit must be 1–{MAX_LIMIT}, window_days 1–366 and threshold within [0, 1]")
     found = await repository.case_text(ctx.session, case_id=case_id)

@@ -24,6 +24,7 @@ OPERATIONS = {
     "Query.supervisionOrders": "{ supervisionOrders { id } }",
     "Query.escalations": "{ escalations { overdueCases { caseNo } } }",
     "Query.connectors": "{ connectors { channel cursor lagSeconds deadLetterCount } }",
+    "Query.duplicateSuggestions": "query($id: ID!) { duplicateSuggestions(caseId: $id) { score case { caseNo } } }",
     "Mutation.respondSupervision": 'mutation { respondSupervision(orderId: "999", response: "已落实") { status } }',
     "Mutation.submitCase": """mutation { submitCase(input: {channel: HOTLINE, externalId: "GD-WALK",
         title: "路灯不亮", content: "小区门口路灯不亮", receivedAt: "2026-11-25T09:00:00+08:00"}) { caseNo } }""",

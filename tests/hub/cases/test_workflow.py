@@ -12,7 +12,7 @@ from hub.cases import followup
 from hub.cases import repository as case_repo
 from hub.cases import service as workflow
 from hub.cases.intake import submit_case
-from hub.cases.models import Case
+from hub.cases.models import Case, Reply
 from hub.enums import CaseStatus, Satisfaction
 from hub.errors import (
     ExtensionTooLong,
@@ -242,3 +242,18 @@ async def test_merge_folds_duplicates_into_a_primary(district, clock) -> None:  
         assert merged is not None and merged.status is CaseStatus.MERGED and merged.merged_into_id == first.id
         count = await ctx.session.scalar(select(func.count()).select_from(CaseEvent))
     assert count == 4
+
+
+async def test_merged_citizens_receive_the_primary_answer_on_their_channel(district, clock) -> None:  # type: ignore[no-untyped-def]
+    primary = await _submit(district, **PLAIN)
+    wechat = await _submit(district, channel="WECHAT", account_id="oMergedCitizen000000000000001", **PLAIN)
+    async with district.ctx(DISPATCHER) as ctx:
+        await workflow.merge_cases(ctx, primary_id=primary.id, duplicate_ids=[wechat.id])
+    async with district.ctx(DISPATCHER) as ctx:
+        await workflow.answer_case(ctx, case_id=primary.id, content="您好，已统一答复。")
+    async with district.ctx() as ctx:
+        replies = (await ctx.session.execute(select(Reply).order_by(Reply.id))).scalars().all()
+    assert [(r.case_id, r.channel.value, r.content) for r in replies] == [
+        (primary.id, "HOTLINE", "您好，已统一答复。"),
+        (wechat.id, "WECHAT", "您好，已统一答复。"),
+    ]
