@@ -22,6 +22,8 @@ FIELD_OPERATIONS: dict[str, tuple[Operation, ...]] = {
     "Query.escalations": (Operation.ESCALATIONS_READ,),
     "Query.connectors": (Operation.CONNECTOR_READ,),
     "Query.duplicateSuggestions": (Operation.DUPLICATES_READ,),
+    "Query.stats": (Operation.STATS_READ,),
+    "Query.hotTopics": (Operation.STATS_READ,),
     "Mutation.respondSupervision": (Operation.SUPERVISION_RESPOND,),
     "Mutation.submitCase": (Operation.CASE_SUBMIT,),
     "Mutation.dispatchCase": (Operation.CASE_DISPATCH,),

@@ -19,6 +19,7 @@ from schema.errors import guarded
 from schema.inputs import CaseFilterInput
 from schema.oversight import DuplicatesQuery, OversightQuery
 from schema.permissions import principal_of
+from schema.stats import StatsQuery
 from schema.types import Case, CaseConnection, CaseEdge, Department, Me, PageInfo
 
 
@@ -55,7 +56,7 @@ class ReadLogEntry:
 
 
 @strawberry.type
-class Query(OversightQuery, ChannelsQuery, DuplicatesQuery):
+class Query(OversightQuery, ChannelsQuery, DuplicatesQuery, StatsQuery):
     """Reads, each scoped to the caller."""
 
     @strawberry.field

@@ -24,6 +24,8 @@ OPERATIONS = {
     "Query.supervisionOrders": "{ supervisionOrders { id } }",
     "Query.escalations": "{ escalations { overdueCases { caseNo } } }",
     "Query.connectors": "{ connectors { channel cursor lagSeconds deadLetterCount } }",
+    "Query.stats": "{ stats(groupBy: [DEPARTMENT]) { department received onTimeRate } }",
+    "Query.hotTopics": "{ hotTopics { term kind count } }",
     "Query.duplicateSuggestions": "query($id: ID!) { duplicateSuggestions(caseId: $id) { score case { caseNo } } }",
     "Mutation.respondSupervision": 'mutation { respondSupervision(orderId: "999", response: "已落实") { status } }',
     "Mutation.submitCase": """mutation { submitCase(input: {channel: HOTLINE, externalId: "GD-WALK",

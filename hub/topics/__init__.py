@@ -1,0 +1,1 @@
+"""Hot topics: rising categories, places and keywords over a window against the window before."""
