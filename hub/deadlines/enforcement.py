@@ -6,17 +6,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from auth.permission import Operation
 from auth.principal import SYSTEM
 from hub.cases import service as workflow
 from hub.cases.models import Case, SupervisionOrder
+from hub.cases.notices import notices_for, publish
 from hub.cases.steps import iso, record
 from hub.clock import utcnow
 from hub.context import ServiceContext
 from hub.deadlines import repository
 from hub.deadlines.service import calendar_for, policy_for
 from hub.enums import CaseAction, CaseStatus
+from hub.events import EventBus
 from hub.permissions import require
+from hub.settings import Settings
 
 A = CaseAction
 
@@ -101,3 +106,16 @@ async def escalations(ctx: ServiceContext, *, limit: int = 100) -> Escalations:
         overdue_cases=await repository.overdue_open_cases(ctx.session, limit=limit),
         overdue_orders=await repository.overdue_orders(ctx.session, now=utcnow()),
     )
+
+
+async def run_sweep(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, bus: EventBus | None = None
+) -> SweepReport:
+    """One enforcement pass in its own transaction; its events go to live subscribers after the commit."""
+    async with sessions() as session:
+        async with session.begin():
+            report = await sweep(ServiceContext(session, SYSTEM, settings))
+            notices = await notices_for(session)
+    if bus is not None:
+        await publish(bus, notices)
+    return report

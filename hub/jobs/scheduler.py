@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from hub.clock import utcnow
 from hub.db import transaction
+from hub.deadlines.enforcement import run_sweep
 from hub.ingest import repository as ingest_repository
 from hub.ingest.config import configured_pull_channels
 from hub.jobs import outbox, repository
@@ -145,20 +146,35 @@ class FileLeaderLock:
 def leader_lock(settings: Settings, jobs: JobSettings, engine: AsyncEngine) -> LeaderLock:
     """The lock fitting the deployment: Redis, else PostgreSQL advisory, else a lock file beside SQLite."""
     if settings.redis_url:
-        return RedisLeaderLock(settings.redis_url, ttl_seconds=jobs.scheduler_lock_ttl_seconds,
-                               key=f"{jobs.redis_namespace}:scheduler:leader")
+        return RedisLeaderLock(
+            settings.redis_url,
+            ttl_seconds=jobs.scheduler_lock_ttl_seconds,
+            key=f"{jobs.redis_namespace}:scheduler:leader",
+        )
     path = settings.sqlite_path()
     if path is None:
         return AdvisoryLeaderLock(engine)
     return FileLeaderLock(path.with_name(path.name + ".scheduler.lock"))
 
 
-class Scheduler:
-    """Every tick (1 s): if leading, enqueue due channel syncs, sweep the outbox, prune old push receipts."""
+# Warnings and urgings are due at minute resolution at best; once a minute is prompt enough.
+DEADLINE_SWEEP_SECONDS = 60.0
 
-    def __init__(self, *, settings: Settings, jobs: JobSettings, sessions: async_sessionmaker[AsyncSession],
-                 lock: LeaderLock, enqueue_sync: Callable[[str], None], enqueue_reply: Callable[[int], None],
-                 tick_seconds: float = 1.0) -> None:
+
+class Scheduler:
+    """Every tick (1 s): if leading, enqueue due syncs, sweep the outbox and the deadlines, prune old receipts."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        jobs: JobSettings,
+        sessions: async_sessionmaker[AsyncSession],
+        lock: LeaderLock,
+        enqueue_sync: Callable[[str], None],
+        enqueue_reply: Callable[[int], None],
+        tick_seconds: float = 1.0,
+    ) -> None:
         self.settings = settings
         self.jobs = jobs
         self.sessions = sessions
@@ -170,6 +186,7 @@ class Scheduler:
         self._next_sync: dict[str, float] = {}
         self._next_sweep = 0.0
         self._next_prune = 0.0
+        self._next_deadlines = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Lead (or wait to) until ``stop`` is set."""
@@ -198,11 +215,24 @@ class Scheduler:
                 self._next_sync[channel] = moment + self.jobs.sync_interval_seconds
         if moment >= self._next_sweep:
             self._next_sweep = moment + self.jobs.outbox_sweep_seconds
-            swept = await outbox.sweep(self.sessions, enqueue=self.enqueue_reply,
-                                       age_seconds=self.jobs.outbox_sweep_age_seconds,
-                                       lease_seconds=self.jobs.reply_send_lease_seconds)
+            swept = await outbox.sweep(
+                self.sessions,
+                enqueue=self.enqueue_reply,
+                age_seconds=self.jobs.outbox_sweep_age_seconds,
+                lease_seconds=self.jobs.reply_send_lease_seconds,
+            )
             if swept:
                 log.info("outbox sweep enqueued %d replies", len(swept))
+        if moment >= self._next_deadlines:
+            self._next_deadlines = moment + DEADLINE_SWEEP_SECONDS
+            report = await run_sweep(self.sessions, self.settings)
+            if report.urged or report.warned or report.auto_closed:
+                log.info(
+                    "deadlines: %d warned, %d urged, %d auto-closed",
+                    len(report.warned),
+                    len(report.urged),
+                    len(report.auto_closed),
+                )
         if moment >= self._next_prune:
             self._next_prune = moment + 3600
             before = utcnow() - dt.timedelta(days=self.jobs.receipt_ttl_days)

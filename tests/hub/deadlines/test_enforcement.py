@@ -13,6 +13,8 @@ from hub.cases.intake import submit_case
 from hub.cases.models import Case
 from hub.deadlines.enforcement import escalations, sweep
 from hub.enums import CaseStatus
+from hub.jobs.scheduler import Scheduler
+from hub.jobs.settings import load_job_settings
 from hub.trail.models import CaseEvent
 from hub.trail.service import verify_chains
 
@@ -131,3 +133,33 @@ async def test_a_pending_extension_pauses_deadlines_only_when_set(district, cloc
 
         assert (await sweep(ServiceContext(ctx.session, ctx.actor, paused))).urged == []
     assert (await _sweep(district, clock, at(11, 5, 9, 30))).urged == [case.case_no]
+
+
+async def test_the_scheduler_runs_the_deadline_sweep(district, clock) -> None:  # type: ignore[no-untyped-def]
+    class Held:
+        async def acquire(self) -> bool:
+            return True
+
+        async def release(self) -> None:
+            return None
+
+    clock.set(at(11, 2, 9))
+    async with district.ctx(CONNECTOR) as ctx:
+        case = (
+            await submit_case(
+                ctx, draft=draft(title="咨询", content="请问如何办理", kind="CONSULTATION"), auto_dispatch=False
+            )
+        ).case
+    async with district.ctx(DISPATCHER) as ctx:
+        await workflow.dispatch_case(ctx, case_id=case.id, lead_department="NH-ZJ")
+    clock.set(at(11, 3, 9, 30))  # the sign deadline (Tue 09:00) has passed
+    scheduler = Scheduler(
+        settings=district.settings,
+        jobs=load_job_settings(),
+        sessions=district.sessions,
+        lock=Held(),
+        enqueue_sync=lambda _c: None,
+        enqueue_reply=lambda _r: None,
+    )
+    await scheduler.tick(now=1000.0)
+    assert ("URGED", "sign") in await _trail(district, case.id)
