@@ -71,9 +71,11 @@ def _conditions(f: CaseFilter) -> list[ColumnElement[bool]]:
     if f.due_to:
         conds.append(Case.due_at < f.due_to)
     if f.search:
-        for term in f.search.split()[:5]:
-            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            conds.append(or_(Case.title.like(pattern, escape="\\"), Case.content.like(pattern, escape="\\")))
+        from hub.cases.search import text_match  # bigram GIN index on PostgreSQL, LIKE on SQLite
+
+        match = text_match(f.search)
+        if match is not None:
+            conds.append(match)
     if f.citizen_id is not None:
         conds.append(Case.citizen_id == f.citizen_id)
     if f.case_no:

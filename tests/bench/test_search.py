@@ -1,0 +1,87 @@
+"""Case search finds 1-, 2- and 5-character Chinese terms exactly, on both backends (bigram index on PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import CONNECTOR, draft
+
+from hub.cases.intake import submit_case
+from hub.cases.queries import page_of_cases
+from hub.cases.types import CaseFilter, CaseOrder
+
+TEXTS = {
+    "fumes": ("楼下餐馆油烟扰民", "每天晚上油烟直排，无法开窗。"),
+    "fumes_in_body": ("投诉餐馆", "一楼烧烤店排油烟，味道很大。"),
+    "parking": ("反映小区停车难", "锦绣花园小区停车难，车位严重不足。"),
+    "parking_in_body": ("车位问题", "我们小区停车难的问题越来越严重。"),
+    "scattered": ("小区停车问题", "停车难，小区车位少，难停。"),  # 小区 停车 难 but never 小区停车难
+    "oil_only": ("加油站排队", "加油站烟头乱扔。"),  # 油 and 烟, never 油烟
+    "symbols": ("收费100%不合理", "收费标准_a'b\\c 写错了。"),
+}
+
+
+async def _seed(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    ids = {}
+    for key, (title, content) in TEXTS.items():
+        async with db.ctx(CONNECTOR) as ctx:
+            result = await submit_case(ctx, draft=draft(title=title, content=content), auto_dispatch=False)
+            ids[key] = result.case.id
+    return ids
+
+
+async def _search(db, term: str) -> set[int]:  # type: ignore[no-untyped-def]
+    async with db.sessions() as session:
+        page = await page_of_cases(
+            session,
+            filter=CaseFilter(search=term),
+            order=CaseOrder.RECEIVED_AT_DESC,
+            first=50,
+            after=None,
+            scope_department_id=None,
+        )
+    assert page.total == len(page.cases)
+    return {c.id for c in page.cases}
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("油烟", {"fumes", "fumes_in_body"}),
+        ("小区停车难", {"parking", "parking_in_body"}),
+        ("停车难", {"parking", "parking_in_body", "scattered"}),
+        ("难停", {"scattered"}),
+        ("烟", {"fumes", "fumes_in_body", "oil_only"}),
+        ("足。", {"parking"}),  # the text's last characters
+        ("油烟 晚上", {"fumes"}),
+        ("100%", {"symbols"}),
+        ("_a'b\\c", {"symbols"}),
+        ("%", {"symbols"}),
+        ("停车场", set()),
+    ],
+)
+async def test_search_terms(district, term: str, expected: set[str]) -> None:  # type: ignore[no-untyped-def]
+    ids = await _seed(district)
+    assert await _search(district, term) == {ids[k] for k in expected}
+
+
+async def test_consecutive_searches_do_not_share_cached_terms(district) -> None:  # type: ignore[no-untyped-def]
+    ids = await _seed(district)
+    assert await _search(district, "油烟") == {ids["fumes"], ids["fumes_in_body"]}
+    assert await _search(district, "加油") == {ids["oil_only"]}
+    assert await _search(district, "小区停车难") == {ids["parking"], ids["parking_in_body"]}
+    assert await _search(district, "车位严重") == {ids["parking"]}
+
+
+async def test_postgres_keeps_search_documents_by_trigger(district) -> None:  # type: ignore[no-untyped-def]
+    if district.backend != "postgresql":
+        pytest.skip("the bigram documents exist on PostgreSQL only")
+    from sqlalchemy import text
+
+    ids = await _seed(district)
+    async with district.sessions() as session, session.begin():
+        count = await session.scalar(text("SELECT count(*) FROM hub_search.case_doc"))
+        assert count == len(TEXTS)
+        await session.execute(
+            text("UPDATE hub_case SET title = '新标题雨污混接' WHERE id = :i"), {"i": ids["oil_only"]}
+        )
+    assert await _search(district, "雨污") == {ids["oil_only"]}
