@@ -76,6 +76,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    # JIT compilation costs 25–50 ms on the inbox's count query and buys nothing for OLTP statements.
+    kwargs.setdefault("connect_args", {"server_settings": {"jit": "off"}})
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
