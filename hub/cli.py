@@ -12,11 +12,6 @@ from hub.logs import configure_logging
 from hub.settings import Settings, get_settings
 
 
-def _progress(done: int, total: int) -> None:
-    if done == total or done % max(1, total // 20) == 0:
-        print(f"\r  {done}/{total} cases", end="\n" if done == total else "", flush=True, file=sys.stderr)
-
-
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     """Upgrade the database to the newest schema."""
     from hub.migrate import upgrade_to_head
@@ -27,52 +22,52 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from sqlalchemy import func, select
+    from hub.demo.run import DemoOptions, run_demo
 
-    from hub.cases.models import Case
-    from hub.db import make_engine, make_sessionmaker
-    from hub.demo.seed import seed_demo
-
-    engine = make_engine(settings.database_url)
-    sessions = make_sessionmaker(engine)
-    try:
-        async with sessions() as session:
-            existing = await session.scalar(select(func.count()).select_from(Case))
-        if existing and not args.force:
-            print(f"the database already holds {existing} cases; `hub demo --force` adds another batch")
-        else:
-            print(f"seeding the demo district with {args.cases} cases over {args.days} days…", file=sys.stderr)
-            summary = await seed_demo(
-                sessions, settings, cases=args.cases, days=args.days, seed=args.seed, progress=_progress
-            )
-            print(f"created {summary.cases} cases")
-        async with sessions() as session:
-            rows = (
-                await session.execute(
-                    select(Case.channel, Case.status, func.count()).group_by(Case.channel, Case.status)
-                )
-            ).all()
-        _print_table(rows)
-    finally:
-        await engine.dispose()
-    return 0
-
-
-def _print_table(rows: Sequence[tuple[object, object, int]]) -> None:
-    statuses = ["RECEIVED", "DISPATCHED", "CLAIMED", "ANSWERED", "CLOSED", "MERGED"]
-    table: dict[str, dict[str, int]] = {}
-    for channel, status, count in rows:
-        table.setdefault(str(channel), {})[str(status)] = count
-    print(f"{'channel':<10}" + "".join(f"{s:>11}" for s in statuses) + f"{'total':>8}")
-    for channel in ("HOTLINE", "WEBSITE", "WEIBO", "WECHAT"):
-        counts = table.get(channel, {})
-        print(f"{channel:<10}" + "".join(f"{counts.get(s, 0):>11}" for s in statuses) + f"{sum(counts.values()):>8}")
+    options = DemoOptions(cases=args.cases, days=args.days, seed=args.seed, force=args.force,
+                          serve=not args.no_serve, port=args.port)
+    return await run_demo(settings, options)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    """Migrate, seed the demo district and print what it holds."""
+    """Migrate, replay the demo district's last weeks through the channels, run a live tail, print, then serve."""
+    import logging
+
+    if args.cases < 1 or args.days < 1 or not 0 <= args.port < 65536:
+        print("hub: --cases and --days must be positive, --port a port number", file=sys.stderr)
+        return 2
+    logging.getLogger().setLevel(logging.WARNING)  # progress and summary, not every job's log line
     cmd_migrate(settings, args)
-    return asyncio.run(_demo(settings, args))
+    try:
+        return asyncio.run(_demo(settings, args))
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 0
+
+
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    """Play channel traffic through the fakes and the API; exit 1 unless every message and answer landed once."""
+    import logging
+
+    from hub.simulate.runner import SimulationOptions, run_simulation
+
+    if args.rate <= 0 or args.duration <= 0 or not 0 <= args.port < 65536:
+        print("hub: --rate and --duration must be positive, --port a port number", file=sys.stderr)
+        return 2
+    logging.getLogger().setLevel(logging.INFO if args.verbose else logging.ERROR)
+    cmd_migrate(settings, args)
+    options = SimulationOptions(rate=args.rate, duration=args.duration, faults=args.faults, seed=args.seed,
+                                port=args.port)
+    try:
+        report = asyncio.run(run_simulation(settings, options))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    for line in report.lines():
+        print(line)
+    if report.interrupted:
+        return 130
+    return 0 if report.ok else 1
 
 
 async def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
@@ -297,12 +292,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
-    demo = sub.add_parser("demo", help="seed a demo district with cases from all four channels")
-    demo.add_argument("--cases", type=int, default=240)
-    demo.add_argument("--days", type=int, default=60)
+    demo = sub.add_parser("demo", help="fill a demo district through the four channels, print tokens, serve",
+                          description="Migrate, seed the district, replay --cases messages over --days days through "
+                          "the channels' wire formats, run a live tail through the API and the fake channels, print "
+                          "a summary and staff tokens, then serve the API on 127.0.0.1 (unless --no-serve).")
+    demo.add_argument("--cases", type=int, default=240, help="messages in the past (default 240)")
+    demo.add_argument("--days", type=int, default=60, help="over this many days (default 60)")
     demo.add_argument("--seed", type=int, default=20261128)
     demo.add_argument("--force", action="store_true", help="add a batch even if cases exist")
+    demo.add_argument("--no-serve", action="store_true", help="stop after the summary instead of serving the API")
+    demo.add_argument("--port", type=int, default=8000, help="port to serve on (127.0.0.1; default 8000)")
     demo.set_defaults(func=cmd_demo)
+    simulate = sub.add_parser("simulate", help="play realistic traffic through fake channels into the hub",
+                              description="Start the four fake channels and the API with its embedded worker on "
+                              "127.0.0.1, play citizen messages, sync, answer, optionally inject faults, and check "
+                              "that sent == stored per channel and every answer reached its channel once.")
+    simulate.add_argument("--rate", type=float, default=10.0, help="messages per second (default 10)")
+    simulate.add_argument("--duration", type=float, default=30.0, help="seconds of traffic (default 30)")
+    simulate.add_argument("--faults", action="store_true", help="500s, 429s, garbage, rate limits and expired "
+                          "tokens from 20%% to 60%% of the run, then recovery")
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--port", type=int, default=8000, help="API port on 127.0.0.1 (0: any free port)")
+    simulate.add_argument("--verbose", action="store_true", help="show the hub's log lines")
+    simulate.set_defaults(func=cmd_simulate)
     audit = sub.add_parser("audit", help="audit the trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="recompute every hash chain")

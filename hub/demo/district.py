@@ -56,6 +56,25 @@ RULES: tuple[tuple[str, int, str, tuple[str, ...], str | None, tuple[str, ...], 
 )
 
 
+# the department a category goes to when the centre dispatches by hand; street offices take the rest
+LEADS = {
+    "城乡建设": "NH-ZJ",
+    "环境保护": "NH-HB",
+    "交通运输": "NH-JT",
+    "教育文体": "NH-JY",
+    "劳动和社会保障": "NH-RS",
+    "商贸旅游": "NH-SC",
+    "卫生计生": "NH-WJ",
+}
+
+
+def lead_for(category: str | None, where: str | None) -> str:
+    """The lead department for a category, else the street office of the place (大沥 or 桂城)."""
+    if category in LEADS:
+        return LEADS[category]
+    return "NH-DL" if where and "大沥" in where else "NH-GC"
+
+
 @dataclass(frozen=True)
 class StaffMember:
     """A demo login: subject, display name, role and department code."""

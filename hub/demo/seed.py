@@ -1,8 +1,13 @@
-"""Filling the demo district with realistic cases on all four channels, each with a consistent trail."""
+"""The demo district's last weeks, replayed in time order under a frozen clock: citizens write on the four
+channels (each message in its channel's wire format, parsed by its connector), the centre and the departments
+work the cases step by step, and each answer goes back through the outbox to the channel it came from."""
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import itertools
+import logging
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -11,22 +16,26 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.principal import Principal, Role
-from connectors.base import CaseDraft, CitizenDraft
 from hub.cases import followup
 from hub.cases import service as workflow
-from hub.cases.intake import submit_case
-from hub.cases.models import Case
+from hub.cases.outbox import take_new_replies
 from hub.clock import FrozenClock, set_clock, utcnow
 from hub.context import ServiceContext
-from hub.demo.district import seed_district
-from hub.demo.texts import DemoMessage, citizen_name, make_message, phone_number
+from hub.db import transaction
+from hub.demo.district import lead_for, seed_district
+from hub.demo.history import EXPORT_AGE, HistoricalOutbox, parse_posted, store
+from hub.demo.texts import DemoMessage, answer_text
+from hub.departments import repository as departments
 from hub.enums import CaseStatus, Satisfaction
 from hub.settings import Settings
+from hub.simulate.channels import FakeSet, Posted, post
+from hub.simulate.department import DISPATCHER, handler_of
+from hub.simulate.traffic import Traffic
 
-CHANNEL_WEIGHTS = (("HOTLINE", 45), ("WEBSITE", 20), ("WEIBO", 15), ("WECHAT", 20))
-DISPATCHER = Principal("dispatcher", frozenset({Role.DISPATCHER}), "NH-DC")
+CHANNEL_WEIGHTS = {"hotline": 45, "website": 20, "weibo": 15, "wechat": 20}
 SUPERVISOR = Principal("supervisor", frozenset({Role.SUPERVISOR}))
-CONNECTOR = Principal("connector-demo", frozenset({Role.CONNECTOR}), client_id="demo")
+ORDER = (CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.CLAIMED, CaseStatus.ANSWERED, CaseStatus.CLOSED)
+OPEN = (CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.CLAIMED)
 
 
 @dataclass
@@ -34,230 +43,187 @@ class DemoSummary:
     """What the demo made."""
 
     cases: int = 0
+    merged: int = 0
     by_channel: Counter[str] = field(default_factory=Counter)
-    by_status: Counter[str] = field(default_factory=Counter)
+    deliveries: Counter[str] = field(default_factory=Counter)
+    last_posted: dict[str, Posted] = field(default_factory=dict)
 
 
-def _draft(rng: random.Random, message: DemoMessage, channel: str, seq: int, at: dt.datetime) -> CaseDraft:
-    """A draft shaped as its channel delivers it (ids, reply targets, raw payload)."""
-    name, phone = citizen_name(rng), phone_number(rng)
-    local = at.astimezone(dt.timezone(dt.timedelta(hours=8)))
-    if channel == "HOTLINE":
-        ext = f"GD{local:%Y%m%d}{seq:06d}"
-        raw: dict[str, object] | str = {
-            "orderNum": ext,
-            "callTime": f"{local:%Y-%m-%d %H:%M:%S}",
-            "callerName": name,
-            "callerPhone": phone,
-            "title": message.title,
-            "majorContent": message.content,
-        }
-        citizen = CitizenDraft(name=name, phone=phone)
-        reply_to = {"orderNum": ext}
-    elif channel == "WEBSITE":
-        ext = str(300000 + seq)
-        raw = {
-            "留言编号": ext,
-            "留言用户": f"A{rng.randrange(10**8):08d}",
-            "留言主题": message.title,
-            "留言时间": f"{local:%Y/%m/%d %H:%M:%S}",
-            "留言详情": message.content,
-        }
-        citizen = CitizenDraft(name=name, phone=phone if rng.random() < 0.5 else None, account_id=str(raw["留言用户"]))
-        reply_to = {"messageId": ext}
-    elif channel == "WEIBO":
-        ext = str(4_900_000_000_000_000 + seq)
-        uid = str(rng.randrange(10**9, 10**10))
-        raw = {"idstr": ext, "text": f"@南海发布 {message.title}。{message.content}", "user": {"idstr": uid}}
-        citizen = CitizenDraft(name=None, account_id=uid)
-        reply_to = {"statusId": ext, "uid": uid}
-    else:
-        ext = str(23_000_000_000_000_000 + seq)
-        openid = "oDemo" + "".join(rng.choice("abcdefghijkLMNOPQ0123456789_-") for _ in range(23))
-        raw = (
-            f"<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(at.timestamp())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{message.title}。{message.content}]]></Content><MsgId>{ext}</MsgId></xml>"
-        )
-        citizen = CitizenDraft(name=None, phone=phone if rng.random() < 0.3 else None, account_id=openid)
-        reply_to = {"openid": openid}
-    return CaseDraft(
-        channel=channel,
-        external_id=ext,
-        title=message.title,
-        content=message.content,
-        received_at=at,
-        citizen=citizen,
-        kind=message.topic.kind,
-        region=message.region,
-        reply_to=reply_to,
-        raw=raw,
-    )
+@dataclass
+class _Case:
+    case_id: int
+    channel: str
+    status: CaseStatus
+    target: CaseStatus
+    message: DemoMessage
+    lead: str | None
 
 
-def _target_status(rng: random.Random, age_days: float) -> CaseStatus:
-    """Older cases are further along; a few stay open late, as in real life."""
+def _target(rng: random.Random) -> CaseStatus:
+    """How far a case gets given time: most close, a few stall (the overdue ones a centre chases)."""
     roll = rng.random()
-    if age_days < 2:
-        return rng.choice((CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.CLAIMED))
-    if age_days < 10:
-        return (
-            CaseStatus.DISPATCHED
-            if roll < 0.1
-            else CaseStatus.CLAIMED
-            if roll < 0.45
-            else CaseStatus.ANSWERED
-            if roll < 0.75
-            else CaseStatus.CLOSED
-        )
-    return CaseStatus.CLAIMED if roll < 0.08 else CaseStatus.ANSWERED if roll < 0.18 else CaseStatus.CLOSED
+    if roll < 0.03:
+        return CaseStatus.DISPATCHED
+    if roll < 0.09:
+        return CaseStatus.CLAIMED
+    return CaseStatus.ANSWERED if roll < 0.16 else CaseStatus.CLOSED
+
+
+def _delay(rng: random.Random, case: _Case) -> dt.timedelta:
+    """Plausible working time until the case's next step (WeChat's are hurried: its reply window is 48 hours)."""
+    quick = case.message.topic.kind in ("CONSULTATION", "HELP") or case.message.issue.urgent \
+        or case.channel == "wechat"
+    low, high = {
+        CaseStatus.RECEIVED: (0.2, 3.0),
+        CaseStatus.DISPATCHED: (0.5, 10.0),
+        CaseStatus.CLAIMED: (3.0, 36.0) if quick else (10.0, 150.0),
+        CaseStatus.ANSWERED: (12.0, 72.0),
+    }[case.status]
+    return dt.timedelta(hours=rng.uniform(low, high))
+
+
+class _History:
+    """Events in time order: messages arriving, workflow steps, reply deliveries."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings, fakes: FakeSet,
+                 traffic: Traffic, rng: random.Random, clock: FrozenClock, end: dt.datetime,
+                 outbox: HistoricalOutbox) -> None:
+        self.sessions, self.settings, self.fakes = sessions, settings, fakes
+        self.traffic, self.rng, self.clock, self.end, self.outbox = traffic, rng, clock, end, outbox
+        self.summary = DemoSummary()
+        self._queue: list[tuple[dt.datetime, int, str, object]] = []
+        self._order = itertools.count()
+        self._first_case: dict[int, _Case] = {}  # issue → the case its first report became
+
+    def at(self, moment: dt.datetime, kind: str, item: object) -> None:
+        """Schedule an event (dropped if it would happen after now)."""
+        if moment < self.end:
+            heapq.heappush(self._queue, (moment, next(self._order), kind, item))
+
+    async def run(self, progress: Callable[[int, int], None] | None, total: int) -> DemoSummary:
+        """Play every event in time order."""
+        while self._queue:
+            moment, _order, kind, item = heapq.heappop(self._queue)
+            self.clock.set(moment)
+            if kind == "message":
+                await self._receive(moment)
+                if progress:
+                    progress(self.summary.cases, total)
+            elif kind == "step":
+                assert isinstance(item, _Case)
+                await self._step(item)
+            else:
+                assert isinstance(item, list)
+                for reply_id in item:
+                    self.summary.deliveries[(await self.outbox.deliver(reply_id)).status] += 1
+        return self.summary
+
+    def _ctx(self, session: AsyncSession, actor: Principal) -> ServiceContext:
+        return ServiceContext(session, actor, self.settings)
+
+    async def _receive(self, moment: dt.datetime) -> None:
+        out = self.traffic.next(moment)
+        posted = post(self.fakes, out.channel, out.message, out.citizen, self.rng, at=moment)
+        draft, key = parse_posted(posted, self.fakes, pushed=self.rng.random() < 0.3,
+                                  exported=self.end - moment > EXPORT_AGE)
+        stored = await store(self.sessions, self.settings, posted, draft, key)
+        self.summary.cases += 1
+        self.summary.by_channel[out.channel.upper()] += 1
+        self.summary.last_posted[out.channel] = posted
+        case = _Case(stored.id, out.channel, stored.status, _target(self.rng), out.message, None)
+        issue = id(out.message.issue)
+        primary = self._first_case.get(issue)
+        if out.why == "repeat" and primary is not None and primary.status in OPEN and self.rng.random() < 0.7:
+            async with transaction(self.sessions) as session:
+                await workflow.merge_cases(self._ctx(session, DISPATCHER), primary_id=primary.case_id,
+                                           duplicate_ids=[case.case_id], note="同一事项多渠道反映，并案处理")
+            self.summary.merged += 1
+            return
+        if out.why == "new":
+            self._first_case[issue] = case
+        if stored.status is CaseStatus.DISPATCHED:
+            case.lead = await self._lead_code(stored.lead_department_id)
+        self.at(moment + _delay(self.rng, case), "step", case)
+
+    async def _lead_code(self, department_id: int | None) -> str | None:
+        async with self.sessions() as session:
+            found = await departments.by_ids(session, ids=[department_id or 0])
+        return found[department_id].code if department_id in found else None
+
+    async def _step(self, case: _Case) -> None:
+        rng, message = self.rng, case.message
+        replies: list[int] = []
+        async with transaction(self.sessions) as session:
+            if case.status is CaseStatus.RECEIVED:
+                if message.topic.kind == "CONSULTATION" and rng.random() < 0.4:
+                    await workflow.answer_case(self._ctx(session, DISPATCHER), case_id=case.case_id,
+                                               content=answer_text(rng, message))
+                    case.status = CaseStatus.ANSWERED
+                else:
+                    case.lead = lead_for(message.topic.category, message.region)
+                    await workflow.dispatch_case(self._ctx(session, DISPATCHER), case_id=case.case_id,
+                                                 lead_department=case.lead)
+                    case.status = CaseStatus.DISPATCHED
+            elif case.status is CaseStatus.DISPATCHED:
+                await workflow.claim_case(self._ctx(session, handler_of(case.lead or "NH-GC")), case_id=case.case_id)
+                case.status = CaseStatus.CLAIMED
+            elif case.status is CaseStatus.CLAIMED:
+                await self._answer(session, case)
+            elif case.status is CaseStatus.ANSWERED:
+                satisfaction = rng.choices((Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED), (75, 25))[0]
+                await followup.record_callback(self._ctx(session, DISPATCHER), case_id=case.case_id,
+                                               satisfaction=satisfaction, solved=rng.random() < 0.9)
+                case.status = CaseStatus.CLOSED
+            replies = take_new_replies(session)
+        if replies:  # the outbox picks an answer up seconds after its commit
+            self.at(self.clock.current + dt.timedelta(seconds=rng.uniform(2, 20)), "deliver", replies)
+        if ORDER.index(case.status) < ORDER.index(case.target):
+            self.at(self.clock.current + _delay(rng, case), "step", case)
+
+    async def _answer(self, session: AsyncSession, case: _Case) -> None:
+        staff = handler_of(case.lead or "NH-GC")
+        if self.rng.random() < 0.08:
+            request = await followup.request_extension(self._ctx(session, staff), case_id=case.case_id,
+                                                       working_days=5, reason="需协调多个部门现场核查")
+            await followup.decide_extension(self._ctx(session, DISPATCHER), extension_id=request.id, approve=True,
+                                            note="同意延期")
+        if self.rng.random() < 0.05:
+            await followup.supervise_case(self._ctx(session, SUPERVISOR), case_id=case.case_id,
+                                          note="群众反映强烈，请加快办理")
+        await workflow.answer_case(self._ctx(session, staff), case_id=case.case_id,
+                                   content=answer_text(self.rng, case.message))
+        case.status = CaseStatus.ANSWERED
 
 
 async def seed_demo(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
+    fakes: FakeSet,
     *,
+    traffic: Traffic,
+    rng: random.Random,
     cases: int = 240,
     days: int = 60,
-    seed: int = 20261128,
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
-    """Create the district and `cases` cases received over the last `days` days, driven through the workflow."""
-    rng = random.Random(seed)
+    """The district plus ``cases`` messages received over the last ``days`` days, each worked as far as time allows."""
+    # settings are wired to the running fakes, which follow the hub's clock (FakeSet(clock=utcnow)) back in time
     end = utcnow()
-    clock = FrozenClock(end)
-
-    def ctx_for(session: AsyncSession, actor: Principal) -> ServiceContext:
-        return ServiceContext(session, actor, settings)
-
-    async with sessions() as session, session.begin():
-        codes = {d.id: code for code, d in (await seed_district(ctx_for(session, DISPATCHER))).items()}
+    async with transaction(sessions) as session:
+        await seed_district(ServiceContext(session, DISPATCHER, settings))
     moments = sorted(end - dt.timedelta(seconds=rng.uniform(0, days * 86400)) for _ in range(cases))
-    summary = DemoSummary()
+    clock = FrozenClock(moments[0] - dt.timedelta(days=1) if moments else end)
     set_clock(clock)
+    quiet = logging.getLogger("hub.outbox")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # answers past WeChat's window are counted in the summary, not logged one by one
     try:
-        primaries: list[Case] = []
-        for seq, moment in enumerate(moments, start=1):
-            clock.set(moment)
-            channel = rng.choices([c for c, _ in CHANNEL_WEIGHTS], [w for _, w in CHANNEL_WEIGHTS])[0]
-            message = make_message(rng)
-            async with sessions() as session, session.begin():
-                result = await submit_case(
-                    ctx_for(session, CONNECTOR), draft=_draft(rng, message, channel, seq, moment)
-                )
-            case = result.case
-            age = (end - moment).total_seconds() / 86400
-            if primaries and rng.random() < 0.04 and case.status is CaseStatus.RECEIVED:
-                async with sessions() as session, session.begin():
-                    await workflow.merge_cases(
-                        ctx_for(session, DISPATCHER),
-                        primary_id=rng.choice(primaries).id,
-                        duplicate_ids=[case.id],
-                        note="同一事项多渠道反映，并案处理",
-                    )
-                status = CaseStatus.MERGED
-            else:
-                lead = codes.get(case.lead_department_id or 0)
-                status = await _progress(
-                    sessions, ctx_for, rng, case, lead, message, _target_status(rng, age), clock, end
-                )
-                if status in (CaseStatus.DISPATCHED, CaseStatus.CLAIMED):
-                    primaries.append(case)
-            summary.cases += 1
-            summary.by_channel[channel] += 1
-            summary.by_status[status.value] += 1
-            if progress:
-                progress(seq, cases)
+        fakes.weibo.post_status("【南海发布】有诉求请@我们或在本条评论区留言，12345热线将及时转办答复。")
+        async with HistoricalOutbox(sessions, settings) as outbox:
+            history = _History(sessions, settings, fakes, traffic, rng, clock, end, outbox)
+            for moment in moments:
+                history.at(moment, "message", None)
+            return await history.run(progress, cases)
     finally:
         set_clock(None)
-    return summary
-
-
-async def _progress(
-    sessions: async_sessionmaker[AsyncSession],
-    ctx_for: Callable[[AsyncSession, Principal], ServiceContext],
-    rng: random.Random,
-    case: Case,
-    lead: str | None,
-    message: DemoMessage,
-    target: CaseStatus,
-    clock: FrozenClock,
-    end: dt.datetime,
-) -> CaseStatus:
-    """Walk one case toward its target status, advancing the clock a plausible time per step."""
-    order = [CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.CLAIMED, CaseStatus.ANSWERED, CaseStatus.CLOSED]
-    status = case.status
-
-    def step(hours: float) -> bool:
-        moment = clock.current + dt.timedelta(hours=hours * rng.uniform(0.5, 1.5))
-        if moment >= end:
-            return False
-        clock.set(moment)
-        return True
-
-    while order.index(status) < order.index(target):
-        async with sessions() as session, session.begin():
-            if status is CaseStatus.RECEIVED:
-                if not step(1):
-                    break
-                if message.topic.kind == "CONSULTATION" and rng.random() < 0.4:
-                    await workflow.answer_case(ctx_for(session, DISPATCHER), case_id=case.id, content=message.answer)
-                    status = CaseStatus.ANSWERED
-                    continue
-                lead = _lead_for(message)
-                await workflow.dispatch_case(ctx_for(session, DISPATCHER), case_id=case.id, lead_department=lead)
-                status = CaseStatus.DISPATCHED
-            elif status is CaseStatus.DISPATCHED:
-                if not step(5):
-                    break
-                await workflow.claim_case(ctx_for(session, _handler_of(lead)), case_id=case.id)
-                status = CaseStatus.CLAIMED
-            elif status is CaseStatus.CLAIMED:
-                if not step(40):
-                    break
-                actor = _handler_of(lead)
-                if rng.random() < 0.08:
-                    request = await followup.request_extension(
-                        ctx_for(session, actor), case_id=case.id, working_days=5, reason="需协调多个部门现场核查"
-                    )
-                    await followup.decide_extension(
-                        ctx_for(session, DISPATCHER), extension_id=request.id, approve=True, note="同意延期"
-                    )
-                if rng.random() < 0.05:
-                    await followup.supervise_case(
-                        ctx_for(session, SUPERVISOR), case_id=case.id, note="群众反映强烈，请加快办理"
-                    )
-                await workflow.answer_case(ctx_for(session, actor), case_id=case.id, content=message.answer)
-                status = CaseStatus.ANSWERED
-            else:
-                if not step(24):
-                    break
-                satisfaction = rng.choices(list(Satisfaction), [70, 20, 10])[0]
-                if satisfaction is Satisfaction.DISSATISFIED:
-                    satisfaction = Satisfaction.BASICALLY_SATISFIED
-                await followup.record_callback(
-                    ctx_for(session, DISPATCHER), case_id=case.id, satisfaction=satisfaction, solved=rng.random() < 0.9
-                )
-                status = CaseStatus.CLOSED
-    return status
-
-
-_LEADS = {
-    "城乡建设": "NH-ZJ",
-    "环境保护": "NH-HB",
-    "交通运输": "NH-JT",
-    "教育文体": "NH-JY",
-    "劳动和社会保障": "NH-RS",
-    "商贸旅游": "NH-SC",
-    "卫生计生": "NH-WJ",
-}
-
-
-def _lead_for(message: DemoMessage) -> str:
-    return _LEADS.get(message.topic.category, "NH-GC" if message.region == "桂城" else "NH-DL")
-
-
-def _handler_of(lead: str | None) -> Principal:
-    """The demo handler of the lead department."""
-    code = lead or "NH-X"
-    return Principal(f"handler-{code.split('-')[-1].lower()}", frozenset({Role.HANDLER}), code)
+        quiet.setLevel(level)
