@@ -11,6 +11,7 @@ from hub.cases import followup
 from hub.cases import service as workflow
 from hub.cases.intake import submit_case
 from hub.cases.models import Case
+from hub.context import ServiceContext
 from hub.deadlines.enforcement import escalations, sweep
 from hub.enums import CaseStatus
 from hub.jobs.scheduler import Scheduler
@@ -93,19 +94,22 @@ async def test_deadlines_across_national_day(district, clock) -> None:  # type: 
         assert (await verify_chains(ctx.session)).intact
 
 
-async def test_an_approved_extension_moves_the_urging(district, clock) -> None:  # type: ignore[no-untyped-def]
-    clock.set(at(11, 2, 9))  # Monday
-    async with district.ctx(CONNECTOR) as ctx:
-        case = (
-            await submit_case(
-                ctx, draft=draft(title="咨询", content="请问如何办理", kind="CONSULTATION"), auto_dispatch=False
-            )
-        ).case
-    async with district.ctx(DISPATCHER) as ctx:
+async def _claimed_with_extension_request(db, clock):  # type: ignore[no-untyped-def]
+    """A consultation dispatched Mon 2026-11-02 09:00 to 住建局, signed, with 2 more working days asked."""
+    clock.set(at(11, 2, 9))
+    async with db.ctx(CONNECTOR) as ctx:
+        draft_ = draft(title="咨询", content="请问如何办理", kind="CONSULTATION")
+        case = (await submit_case(ctx, draft=draft_, auto_dispatch=False)).case
+    async with db.ctx(DISPATCHER) as ctx:
         await workflow.dispatch_case(ctx, case_id=case.id, lead_department="NH-ZJ")
-    async with district.ctx(handler("NH-ZJ")) as ctx:
+    async with db.ctx(handler("NH-ZJ")) as ctx:
         await workflow.claim_case(ctx, case_id=case.id)
         request = await followup.request_extension(ctx, case_id=case.id, working_days=2, reason="需现场核查")
+    return case, request
+
+
+async def test_an_approved_extension_moves_the_urging(district, clock) -> None:  # type: ignore[no-untyped-def]
+    case, request = await _claimed_with_extension_request(district, clock)
     async with district.ctx(DISPATCHER) as ctx:
         await followup.decide_extension(ctx, extension_id=request.id, approve=True)
     # Due Thu 11-05 09:00, extended by 2 working days: Mon 11-09 09:00.
@@ -114,23 +118,10 @@ async def test_an_approved_extension_moves_the_urging(district, clock) -> None: 
 
 
 async def test_a_pending_extension_pauses_deadlines_only_when_set(district, clock) -> None:  # type: ignore[no-untyped-def]
-    clock.set(at(11, 2, 9))
-    async with district.ctx(CONNECTOR) as ctx:
-        case = (
-            await submit_case(
-                ctx, draft=draft(title="咨询", content="请问如何办理", kind="CONSULTATION"), auto_dispatch=False
-            )
-        ).case
-    async with district.ctx(DISPATCHER) as ctx:
-        await workflow.dispatch_case(ctx, case_id=case.id, lead_department="NH-ZJ")
-    async with district.ctx(handler("NH-ZJ")) as ctx:
-        await workflow.claim_case(ctx, case_id=case.id)
-        await followup.request_extension(ctx, case_id=case.id, working_days=2, reason="需现场核查")
+    case, _request = await _claimed_with_extension_request(district, clock)
     clock.set(at(11, 5, 9, 30))
     paused = district.settings.model_copy(update={"pause_deadlines_during_extension": True})
     async with district.ctx() as ctx:
-        from hub.context import ServiceContext
-
         assert (await sweep(ServiceContext(ctx.session, ctx.actor, paused))).urged == []
     assert (await _sweep(district, clock, at(11, 5, 9, 30))).urged == [case.case_no]
 
