@@ -48,11 +48,5 @@ class ExtensionTooLong(ValidationFailed):
     code = "EXTENSION_TOO_LONG"
 
 
-class DuplicateExternalId(HubError):
-    """Raised only where a caller asked for a new case and must know it was a repeat."""
-
-    code = "DUPLICATE_EXTERNAL_ID"
-
-
 class SettingsError(HubError):
     code = "BAD_SETTING"

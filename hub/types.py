@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
 
 from sqlalchemy import Enum
 
@@ -18,8 +17,3 @@ def enum_column(cls: type[enum.Enum]) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
-
-
-def values(cls: type[enum.Enum]) -> list[Any]:
-    """The stored values of an enum."""
-    return [m.value for m in cls]

@@ -6,6 +6,8 @@ import strawberry
 
 from auth.permission import Operation
 from auth.principal import Principal
+from hub.errors import HubError
+from hub.permissions import require
 from schema.context import HubContext
 from schema.errors import UNAUTHENTICATED, ClientError
 
@@ -47,3 +49,11 @@ def principal_of(info: strawberry.Info[HubContext, None]) -> Principal:
     if principal is None:
         raise ClientError("a bearer token is required", UNAUTHENTICATED)
     return principal
+
+
+def require_operation(principal: Principal, operation: Operation) -> None:
+    """The permission check for fields with no service behind them, as a client error."""
+    try:
+        require(principal, operation)
+    except HubError as exc:
+        raise ClientError(exc.message, exc.code) from None

@@ -10,7 +10,6 @@ from auth.permission import Operation
 from hub.cases import reads
 from hub.cases.types import CaseOrder
 from hub.departments import repository as departments
-from hub.permissions import require
 from hub.trail import reads as trail_reads
 from hub.trail.service import verify_chains
 from schema.channels import ChannelsQuery
@@ -18,7 +17,7 @@ from schema.context import HubContext
 from schema.errors import guarded
 from schema.inputs import CaseFilterInput
 from schema.oversight import DuplicatesQuery, OversightQuery
-from schema.permissions import principal_of
+from schema.permissions import principal_of, require_operation
 from schema.stats import StatsQuery
 from schema.types import Case, CaseConnection, CaseEdge, Department, Me, PageInfo
 
@@ -104,7 +103,7 @@ class Query(OversightQuery, ChannelsQuery, DuplicatesQuery, StatsQuery):
     async def departments(self, info: strawberry.Info[HubContext, None]) -> list[Department]:
         """Every department of the district."""
         principal = principal_of(info)
-        await guarded_sync(lambda: require(principal, Operation.DEPARTMENT_READ))
+        require_operation(principal, Operation.DEPARTMENT_READ)
         async with info.context.db() as session:
             rows = await departments.all_departments(session)
         return [Department.of(d) for d in rows]
@@ -115,7 +114,7 @@ class Query(OversightQuery, ChannelsQuery, DuplicatesQuery, StatsQuery):
     ) -> TrailReport:
         """Recompute the hash chains of one case or all, naming the first broken link of each."""
         principal = principal_of(info)
-        await guarded_sync(lambda: require(principal, Operation.TRAIL_VERIFY))
+        require_operation(principal, Operation.TRAIL_VERIFY)
         ctx = info.context
         async with ctx.db() as session:
             report = await verify_chains(session, case_id=int(case_id) if case_id else None)
@@ -157,12 +156,3 @@ class Query(OversightQuery, ChannelsQuery, DuplicatesQuery, StatsQuery):
             )
             for r in rows
         ]
-
-
-async def guarded_sync(check: object) -> None:
-    """Run a synchronous permission check through the same error mapping."""
-
-    async def run() -> None:
-        check()  # type: ignore[operator]
-
-    await guarded(run())

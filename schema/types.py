@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -324,8 +324,3 @@ class Me:
     subject: str
     roles: list[str]
     department: str | None
-
-
-def as_json(value: Any) -> Any:
-    """Pass-through for JSON payloads."""
-    return value

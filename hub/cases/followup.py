@@ -13,7 +13,7 @@ from hub.cases.workflow import next_status
 from hub.clock import utcnow
 from hub.context import ServiceContext
 from hub.deadlines.service import calendar_for, policy_for
-from hub.enums import CaseAction, CaseStatus, ExtensionStatus, Satisfaction, SupervisionStatus
+from hub.enums import CaseAction, ExtensionStatus, Satisfaction, SupervisionStatus
 from hub.errors import ExtensionTooLong, IllegalTransition, NotFound, ValidationFailed
 from hub.permissions import require
 
@@ -181,8 +181,3 @@ async def record_callback(
     await ctx.session.flush()
     await record(ctx, case, A.CALLBACK_RECORDED, from_status=before, note=note, payload=payload)
     return case
-
-
-def is_open(case: Case) -> bool:
-    """Whether a case still needs work."""
-    return case.status not in (CaseStatus.CLOSED, CaseStatus.MERGED)

@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Sequence
 
-from auth.permission import Operation, Scope
+from auth.permission import Operation
 from auth.principal import Role
 from hub.cases import repository
 from hub.cases.access import load_case
@@ -209,8 +209,3 @@ async def merge_cases(
         payload={"merged": [d.case_no for d, _ in targets]},
     )
     return primary
-
-
-def scope_of(ctx: ServiceContext, operation: Operation) -> Scope:
-    """The actor's scope for an operation (for read paths that filter lists)."""
-    return require(ctx.actor, operation)

@@ -26,9 +26,3 @@ async def get_many(session: AsyncSession, *, ids: Sequence[int]) -> list[Citizen
     if not ids:
         return []
     return list((await session.execute(select(Citizen).where(Citizen.id.in_(ids)))).scalars())
-
-
-async def identities_of(session: AsyncSession, *, citizen_id: int) -> list[CitizenIdentity]:
-    """Every identity of a citizen."""
-    stmt = select(CitizenIdentity).where(CitizenIdentity.citizen_id == citizen_id).order_by(CitizenIdentity.id)
-    return list((await session.execute(stmt)).scalars())

@@ -56,13 +56,5 @@ async def _link(session: AsyncSession, *, citizen: CitizenDraft, keys: list[tupl
     return person
 
 
-async def bind_identity(session: AsyncSession, *, citizen_id: int, kind: str, value: str) -> CitizenIdentity:
-    """Bind an identity the citizen proved (e.g. a WeChat user who gave their phone) to them."""
-    identity = CitizenIdentity(citizen_id=citizen_id, kind=kind, value=value)
-    session.add(identity)
-    await session.flush()
-    return identity
-
-
 def _clear_phone(phone: str | None) -> str | None:
     return phone if phone and "*" not in phone else None

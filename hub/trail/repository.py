@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,14 +15,6 @@ async def last_event(session: AsyncSession, *, case_id: int) -> CaseEvent | None
     """The newest event of a case."""
     stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq.desc()).limit(1)
     return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def events_for_cases(session: AsyncSession, *, case_ids: Sequence[int]) -> list[CaseEvent]:
-    """Every event of the given cases, in chain order."""
-    if not case_ids:
-        return []
-    stmt = select(CaseEvent).where(CaseEvent.case_id.in_(case_ids)).order_by(CaseEvent.case_id, CaseEvent.seq)
-    return list((await session.execute(stmt)).scalars())
 
 
 async def stream_events(
