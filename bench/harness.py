@@ -131,6 +131,11 @@ async def _existing(url: str) -> int:
         await engine.dispose()
 
 
+def _counted(found: dict[str, Any]) -> str:
+    """How the search's total was counted: exactly, or up to the cap ("count to 10,000+")."""
+    return f"count to {found['matches']:,}+" if found.get("matches_capped") else "count"
+
+
 async def _queries(report: Report, url: str) -> None:
     _section("search and statistics")
     settings = target_for(url).settings
@@ -138,7 +143,7 @@ async def _queries(report: Report, url: str) -> None:
     report.data["search"] = found
     for f in found:
         report.add(
-            f"search {f['term']} ({f['matches']:,} matches, count + page of 20)",
+            f"search {f['term']} ({f['baseline_matches']:,} matches; {_counted(f)} + page of 20)",
             ms(f["ms"]),
             ms(f["baseline_like_ms"]) + " LIKE scan",
             ratio(f["ms"], f["baseline_like_ms"]),

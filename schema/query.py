@@ -96,6 +96,7 @@ class Query(OversightQuery, ChannelsQuery, DuplicatesQuery, StatsQuery):
         return CaseConnection(
             edges=edges,
             total_count=page.total,
+            total_count_capped=page.total_capped,
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.cursors[-1] if page.cursors else None),
         )
 

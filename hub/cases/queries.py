@@ -19,6 +19,10 @@ from hub.departments.models import Department
 from hub.errors import ValidationFailed
 from hub.trail.models import CaseEvent
 
+# A search counts its matches up to this many: "10,000+" is what a desk needs, and an exact count of a common
+# term (tens of thousands of documents at a million cases) costs a heap page per match.
+SEARCH_COUNT_CAP = 10_000
+
 
 @dataclass(frozen=True)
 class CasePage:
@@ -28,6 +32,7 @@ class CasePage:
     cursors: list[str]
     has_next: bool
     total: int
+    total_capped: bool = False
 
 
 def _dept_id(code: str) -> ColumnElement[int]:
@@ -130,12 +135,13 @@ async def page_of_cases(
     first: int,
     after: str | None,
     scope_department_id: int | None,
+    search_count_cap: int = SEARCH_COUNT_CAP,
 ) -> CasePage:
     """Cases matching the filter within the caller's scope, one keyset page, and the total count."""
     conds = _conditions(filter)
     if scope_department_id is not None:
         conds.append(department_clause(scope_department_id))
-    total = int(await session.scalar(select(func.count()).select_from(Case).where(*conds)) or 0)
+    total, capped = await _count(session, conds, cap=search_count_cap if filter.search else None)
     stmt = select(Case).where(*conds)
     if after:
         stmt = stmt.where(_keyset(order, after))
@@ -143,7 +149,16 @@ async def page_of_cases(
     column, _ = _SORT[order]
     page = rows[:first]
     cursors = [_encode(order, getattr(c, column.key), c.id) for c in page]
-    return CasePage(page, cursors, len(rows) > first, total)
+    return CasePage(page, cursors, len(rows) > first, total, capped)
+
+
+async def _count(session: AsyncSession, conds: list[ColumnElement[bool]], *, cap: int | None) -> tuple[int, bool]:
+    """The number of matching cases, or (cap, True) when there are more than ``cap``."""
+    if cap is None:
+        return int(await session.scalar(select(func.count()).select_from(Case).where(*conds)) or 0), False
+    matching = select(Case.id).where(*conds).limit(cap + 1).subquery()
+    found = int(await session.scalar(select(func.count()).select_from(matching)) or 0)
+    return (cap, True) if found > cap else (found, False)
 
 
 async def visible_case(

@@ -85,3 +85,34 @@ async def test_postgres_keeps_search_documents_by_trigger(district) -> None:  # 
             text("UPDATE hub_case SET title = '新标题雨污混接' WHERE id = :i"), {"i": ids["oil_only"]}
         )
     assert await _search(district, "雨污") == {ids["oil_only"]}
+
+
+async def test_a_search_counts_up_to_the_cap_and_says_so(district) -> None:  # type: ignore[no-untyped-def]
+    await _seed(district)
+    async with district.sessions() as session:
+
+        async def search(term: str, cap: int):  # type: ignore[no-untyped-def]
+            return await page_of_cases(
+                session,
+                filter=CaseFilter(search=term),
+                order=CaseOrder.RECEIVED_AT_DESC,
+                first=1,
+                after=None,
+                scope_department_id=None,
+                search_count_cap=cap,
+            )
+
+        over = await search("烟", cap=2)  # three cases match
+        exact = await search("烟", cap=3)
+        unfiltered = await page_of_cases(
+            session,
+            filter=CaseFilter(),
+            order=CaseOrder.RECEIVED_AT_DESC,
+            first=1,
+            after=None,
+            scope_department_id=None,
+            search_count_cap=2,
+        )
+    assert (over.total, over.total_capped, len(over.cases), over.has_next) == (2, True, 1, True)
+    assert (exact.total, exact.total_capped) == (3, False)
+    assert (unfiltered.total, unfiltered.total_capped) == (len(TEXTS), False)  # the cap is for searches only
