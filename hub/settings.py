@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     weibo_app_key: str | None = None
     weibo_app_secret: str | None = None
     weibo_access_token: str | None = None
+    weibo_refresh_token: str | None = None
     wechat_api_base: str | None = None
     wechat_token: str | None = None
     wechat_aes_key: str | None = None

@@ -30,7 +30,8 @@ def _values(settings: Settings, name: str) -> dict[str, Any]:
         return {"base_url": settings.website_api_base, "api_key": settings.website_api_key}
     if name == "weibo":
         return {"base_url": settings.weibo_api_base, "access_token": settings.weibo_access_token,
-                "app_key": settings.weibo_app_key, "app_secret": settings.weibo_app_secret}
+                "app_key": settings.weibo_app_key, "app_secret": settings.weibo_app_secret,
+                "refresh_token": settings.weibo_refresh_token}
     return {"base_url": settings.wechat_api_base, "appid": settings.wechat_appid,
             "appsecret": settings.wechat_appsecret, "token": settings.wechat_token,
             "aes_key": settings.wechat_aes_key}

@@ -140,3 +140,16 @@ async def test_hub_sync_prints_progress_and_a_summary(db: Any, tmp_path: Path) -
     assert failed.returncode == 1 and "stopped: Transient: website: HTTP 500" in failed.stdout
     unset = await asyncio.to_thread(hub_command, ["sync", "weibo"], {"HUB_DATABASE_URL": db.url}, tmp_path)
     assert unset.returncode == 2 and unset.stderr.strip().endswith("HUB_WEIBO_API_BASE is not set")
+
+
+async def test_an_expired_weibo_token_is_refreshed_with_hub_weibo_refresh_token(db: Any) -> None:
+    with FakeWeibo() as weibo:
+        post(weibo, "小区门口路灯坏了一个月，晚上很黑。")
+        weibo.expire_token()
+        without = wire(db.settings, weibo)
+        refused = await sync_channel(sessions=db.sessions, settings=without, channel="weibo", job_settings=fast_jobs())
+        assert not refused.ok and await count(db, Case) == 0
+        assert "refresh token" in ((await _state(db, "WEIBO")).last_error or "")
+        settings = without.model_copy(update={"weibo_refresh_token": weibo.refresh_token})
+        result = await sync_channel(sessions=db.sessions, settings=settings, channel="weibo", job_settings=fast_jobs())
+    assert result.ok and result.created == 1 and not weibo.token_expired
