@@ -283,6 +283,27 @@ def cmd_outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_outbox_retry(settings, args))
 
 
+def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
+    """Enter holiday-notice days (``set``) or show a year's overrides and coverage (``show``)."""
+    import datetime as dt
+
+    from hub.deadlines import commands
+    from hub.enums import CalendarDayKind
+    from hub.errors import ValidationFailed
+
+    if args.calendar_command == "show":
+        lines = asyncio.run(commands.show_year(settings, year=args.year))
+    else:
+        try:
+            days = [dt.date.fromisoformat(day) for day in args.days]
+        except ValueError:
+            raise ValidationFailed("days are ISO dates, e.g. 2027-02-07") from None
+        kind = CalendarDayKind.WORKDAY if args.workday else CalendarDayKind.HOLIDAY
+        lines = asyncio.run(commands.set_days(settings, days=days, kind=kind, note=args.note))
+    print("\n".join(lines))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="hub", description="The 三网融合 case hub.")
@@ -356,6 +377,17 @@ def build_parser() -> argparse.ArgumentParser:
     retry = outbox_sub.add_parser("retry", help="resend a FAILED or WINDOW_CLOSED reply")
     retry.add_argument("reply_id", type=int)
     retry.set_defaults(func=cmd_outbox_retry)
+    calendar = sub.add_parser("calendar", help="the working calendar: enter a year's holiday notice (调休)")
+    calendar_sub = calendar.add_subparsers(dest="calendar_command", required=True)
+    set_days = calendar_sub.add_parser("set", help="mark days as holidays off or make-up workdays")
+    set_days.add_argument("days", nargs="+", help="ISO dates, e.g. 2027-02-07")
+    what = set_days.add_mutually_exclusive_group(required=True)
+    what.add_argument("--holiday", action="store_true", help="a day off")
+    what.add_argument("--workday", action="store_true", help="a make-up workday (调休上班)")
+    set_days.add_argument("--note", help="e.g. 国办发明电〔2026〕X号 春节")
+    show = calendar_sub.add_parser("show", help="a year's overrides, and whether its days rest on official data")
+    show.add_argument("year", type=int)
+    calendar.set_defaults(func=cmd_calendar)
     return parser
 
 
