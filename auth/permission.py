@@ -41,6 +41,7 @@ class Operation(enum.StrEnum):
     EVENTS_SUBSCRIBE = "events:subscribe"
     ESCALATIONS_READ = "escalations:read"
     DUPLICATES_READ = "duplicates:read"
+    REPLY_RESEND = "reply:resend"
 
 
 class Scope(enum.StrEnum):
@@ -107,6 +108,8 @@ PERMISSIONS: dict[Operation, dict[Role, Scope]] = {
     _O.CALENDAR_MANAGE: {_R.ADMIN: _S.ALL},
     _O.CONNECTOR_READ: {_R.ADMIN: _S.ALL, _R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL},
     _O.CONNECTOR_MANAGE: {_R.ADMIN: _S.ALL},
+    # the centre sees failed and window-closed replies in `connectors` and decides when to send again
+    _O.REPLY_RESEND: {_R.ADMIN: _S.ALL, _R.DISPATCHER: _S.ALL},
     _O.EVENTS_SUBSCRIBE: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL, _R.HANDLER: _S.DEPARTMENT},
     _O.ESCALATIONS_READ: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL, _R.ADMIN: _S.ALL},
     _O.DUPLICATES_READ: {_R.DISPATCHER: _S.ALL, _R.SUPERVISOR: _S.ALL, _R.AUDITOR: _S.ALL, _R.ADMIN: _S.ALL},

@@ -12,10 +12,12 @@ from connectors.base import CaseDraft, CitizenDraft
 from hub.cases import followup, intake
 from hub.cases import service as workflow
 from hub.cases.models import Case as CaseModel
+from hub.cases.models import Reply as ReplyModel
 from hub.cases.notices import notices_for, publish
 from hub.cases.outbox import take_new_replies
 from hub.context import ServiceContext
 from hub.enums import Urgency
+from hub.jobs.outbox import requeue_reply
 from hub.jobs.queue import enqueue_replies
 from schema.context import HubContext
 from schema.errors import guarded
@@ -214,6 +216,17 @@ class Mutation:
     async def add_note(self, info: strawberry.Info[HubContext, None], case_id: strawberry.ID, note: str) -> Case:
         """A note on the trail."""
         return _case(await _unit(info, lambda s: workflow.add_note(s, case_id=int(case_id), note=note)))
+
+    @strawberry.mutation
+    async def resend_reply(self, info: strawberry.Info[HubContext, None], reply_id: strawberry.ID) -> Case:
+        """Send a FAILED or WINDOW_CLOSED reply again (after checking the channel); returns the reply's case."""
+
+        async def work(s: ServiceContext) -> CaseModel:
+            reply = await s.session.get(ReplyModel, await requeue_reply(s, reply_id=int(reply_id)))
+            assert reply is not None
+            return await _reload(s, reply.case_id)
+
+        return _case(await _unit(info, work))
 
 
 async def _reload(s: ServiceContext, case_id: int) -> CaseModel:

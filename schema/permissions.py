@@ -39,6 +39,7 @@ FIELD_OPERATIONS: dict[str, tuple[Operation, ...]] = {
     "Mutation.closeCase": (Operation.CASE_CLOSE,),
     "Mutation.mergeCases": (Operation.CASE_MERGE,),
     "Mutation.addNote": (Operation.CASE_NOTE,),
+    "Mutation.resendReply": (Operation.REPLY_RESEND,),
     "Subscription.caseEvents": (Operation.EVENTS_SUBSCRIBE,),
 }
 

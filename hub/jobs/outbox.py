@@ -22,6 +22,7 @@ from auth.principal import SYSTEM
 from connectors.base import ReplyReceipt
 from connectors.errors import ChannelError, Permanent, Transient, WindowClosed
 from hub.cases.notices import notices_for, publish
+from hub.cases.outbox import note_new_reply
 from hub.cases.repository import get as get_case
 from hub.cases.service import add_note
 from hub.clock import utcnow
@@ -218,7 +219,7 @@ async def requeue_reply(ctx: ServiceContext, *, reply_id: int) -> int:
     For an "outcome unknown" failure the operator has checked the channel first; a WeChat window reopens when the
     citizen writes again. Resolves the reply's dead letters and notes the resend on the case's trail.
     """
-    require(ctx.actor, Operation.CONNECTOR_MANAGE)
+    require(ctx.actor, Operation.REPLY_RESEND)
     reply = await repository.lock_reply(ctx.session, reply_id=reply_id)
     if reply is None:
         raise NotFound(f"reply {reply_id} not found")
@@ -230,4 +231,5 @@ async def requeue_reply(ctx: ServiceContext, *, reply_id: int) -> int:
     await repository.resolve_dead_letters(ctx.session, reply_id=reply_id, now=utcnow())
     note = f"答复 #{reply.id} 由 {ctx.actor.subject} 安排重新发送"
     await add_note(ctx.as_actor(SYSTEM), case_id=reply.case_id, note=note)
+    note_new_reply(ctx.session, reply.id)
     return reply.id

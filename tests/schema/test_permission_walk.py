@@ -43,6 +43,7 @@ OPERATIONS = {
     "Mutation.closeCase": "mutation($id: ID!) { closeCase(caseId: $id) { status } }",
     "Mutation.mergeCases": 'mutation($id: ID!) { mergeCases(primaryId: $id, duplicateIds: ["999"]) { status } }',
     "Mutation.addNote": 'mutation($id: ID!) { addNote(caseId: $id, note: "已联系") { status } }',
+    "Mutation.resendReply": 'mutation { resendReply(replyId: "999") { status } }',
 }
 
 
