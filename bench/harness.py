@@ -132,7 +132,7 @@ async def _existing(url: str) -> int:
 
 
 def _counted(found: dict[str, Any]) -> str:
-    """How the search's total was counted: exactly, or up to the cap ("count to 10,000+")."""
+    """How the search's total was counted: exactly, or up to the cap ("count to 1,000+")."""
     return f"count to {found['matches']:,}+" if found.get("matches_capped") else "count"
 
 

@@ -82,7 +82,7 @@ async def search_figures(settings: Settings, *, repeat: int = 5) -> list[dict[st
                     "matches_capped": page.total_capped,
                     "baseline_like_ms": round(base_ms, 1),
                     "baseline_matches": base_total,
-                    # a search counts up to SEARCH_COUNT_CAP; past it the hub says "10,000+"
+                    # a search counts up to SEARCH_COUNT_CAP; past it the hub says "1,000+"
                     "same_matches": page.total == min(base_total, SEARCH_COUNT_CAP)
                     and page.total_capped == (base_total > SEARCH_COUNT_CAP),
                 }

@@ -315,10 +315,10 @@ class CaseConnection:
     edges: list[CaseEdge]
     page_info: PageInfo
     total_count: int = strawberry.field(
-        description="Matching cases; with a search, counted up to 10,000 (see totalCountCapped)."
+        description="Matching cases; with a search, counted up to 1,000 (see totalCountCapped)."
     )
     total_count_capped: bool = strawberry.field(
-        default=False, description="True when a search matched more than 10,000 cases and totalCount is 10,000."
+        default=False, description="True when a search matched more than 1,000 cases and totalCount is 1,000."
     )
 
 

@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
@@ -14,14 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.cases.models import Case, CaseCoDepartment, Reply
 from hub.cases.repository import department_clause
+from hub.cases.search import candidate_ids, matching_documents, rechecks, search_terms, text_match
 from hub.cases.types import CaseFilter, CaseOrder
 from hub.departments.models import Department
 from hub.errors import ValidationFailed
 from hub.trail.models import CaseEvent
 
-# A search counts its matches up to this many: "10,000+" is what a desk needs, and an exact count of a common
+# A search counts its matches up to this many: "1,000+" is what a desk needs, and an exact count of a common
 # term (tens of thousands of documents at a million cases) costs a heap page per match.
-SEARCH_COUNT_CAP = 10_000
+SEARCH_COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def _dept_id(code: str) -> ColumnElement[int]:
     return select(Department.id).where(Department.code == code).scalar_subquery()
 
 
-def _conditions(f: CaseFilter) -> list[ColumnElement[bool]]:
+def _conditions(f: CaseFilter, *, per_row_search: bool = False) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if f.status:
         conds.append(Case.status.in_(f.status))
@@ -76,9 +77,7 @@ def _conditions(f: CaseFilter) -> list[ColumnElement[bool]]:
     if f.due_to:
         conds.append(Case.due_at < f.due_to)
     if f.search:
-        from hub.cases.search import text_match  # bigram GIN index on PostgreSQL, LIKE on SQLite
-
-        match = text_match(f.search)
+        match = text_match(f.search, per_row=per_row_search)
         if match is not None:
             conds.append(match)
     if f.citizen_id is not None:
@@ -138,27 +137,97 @@ async def page_of_cases(
     search_count_cap: int = SEARCH_COUNT_CAP,
 ) -> CasePage:
     """Cases matching the filter within the caller's scope, one keyset page, and the total count."""
-    conds = _conditions(filter)
-    if scope_department_id is not None:
-        conds.append(department_clause(scope_department_id))
-    total, capped = await _count(session, conds, cap=search_count_cap if filter.search else None)
+    scope = [department_clause(scope_department_id)] if scope_department_id is not None else []
+    conds = _conditions(filter) + scope
+    if filter.search and search_terms(filter.search):
+        return await _search_page(session, filter=filter, scope=scope, order=order, first=first, after=after,
+                                  cap=search_count_cap)
+    total = int(await session.scalar(select(func.count()).select_from(Case).where(*conds)) or 0)
+    return await _page(session, conds, order=order, first=first, after=after, total=total)
+
+
+async def _page(
+    session: AsyncSession, conds: list[ColumnElement[bool]], *, order: CaseOrder, first: int, after: str | None,
+    total: int, capped: bool = False,
+) -> CasePage:
     stmt = select(Case).where(*conds)
     if after:
         stmt = stmt.where(_keyset(order, after))
     rows = list((await session.execute(_ordered(stmt, order).limit(first + 1))).scalars())
+    return _as_page(rows, order=order, first=first, total=total, capped=capped)
+
+
+def _as_page(rows: list[Case], *, order: CaseOrder, first: int, total: int, capped: bool) -> CasePage:
     column, _ = _SORT[order]
     page = rows[:first]
     cursors = [_encode(order, getattr(c, column.key), c.id) for c in page]
     return CasePage(page, cursors, len(rows) > first, total, capped)
 
 
-async def _count(session: AsyncSession, conds: list[ColumnElement[bool]], *, cap: int | None) -> tuple[int, bool]:
-    """The number of matching cases, or (cap, True) when there are more than ``cap``."""
-    if cap is None:
-        return int(await session.scalar(select(func.count()).select_from(Case).where(*conds)) or 0), False
-    matching = select(Case.id).where(*conds).limit(cap + 1).subquery()
-    found = int(await session.scalar(select(func.count()).select_from(matching)) or 0)
-    return (cap, True) if found > cap else (found, False)
+async def _search_page(
+    session: AsyncSession, *, filter: CaseFilter, scope: list[ColumnElement[bool]], order: CaseOrder, first: int,
+    after: str | None, cap: int,
+) -> CasePage:
+    """A search: the index finds up to ``cap`` + 1 matches; if that is all of them they are counted and paged here,
+    else the term is common: the total is "``cap``+" and the page walks the ordering's index, testing case by case."""
+    column, desc = _SORT[order]
+    if session.get_bind().dialect.name == "postgresql":
+        found = await _indexed_matches(session, filter=filter, scope=scope, column=column, cap=cap)
+    else:
+        stmt = select(Case.id, column).where(*_conditions(filter), *scope).limit(cap + 1)
+        found = list((await session.execute(stmt)).all())
+    if len(found) > cap:
+        conds = _conditions(filter, per_row_search=True) + scope
+        return await _page(session, conds, order=order, first=first, after=after, total=cap, capped=True)
+    start = _decode(order, after) if after else None
+    keys = _in_order([(value, case_id) for case_id, value in found], desc=desc, after=start)
+    wanted = [case_id for _, case_id in keys[: first + 1]]
+    by_id = {c.id: c for c in (await session.execute(select(Case).where(Case.id.in_(wanted)))).scalars()}
+    return _as_page([by_id[i] for i in wanted], order=order, first=first, total=len(found), capped=False)
+
+
+async def _indexed_matches(
+    session: AsyncSession, *, filter: CaseFilter, scope: list[ColumnElement[bool]], column: Any, cap: int
+) -> list[Any]:
+    """Up to ``cap`` + 1 (id, sort value) rows of a search through the bigram index."""
+    terms = search_terms(filter.search or "")
+    others = _conditions(replace(filter, search=None)) + scope
+    checks = rechecks(terms)
+    candidates = await candidate_ids(session, terms=terms, limit=cap + 1)
+    if len(candidates) <= cap:  # every match is among these: no further index work
+        if not candidates:
+            return []
+        stmt = select(Case.id, column).where(Case.id.in_(candidates), *others, *checks)
+    elif not others and not checks:
+        return [(case_id, None) for case_id in candidates]  # more than cap, and each candidate is a match
+    else:
+        documents = matching_documents(terms)
+        stmt = select(Case.id, column).join(documents, documents.c.case_id == Case.id).where(*others, *checks)
+    return list((await session.execute(stmt.limit(cap + 1))).all())
+
+
+_NO_TIME = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _in_order(
+    keys: list[tuple[dt.datetime | None, int]], *, desc: bool, after: tuple[dt.datetime | None, int] | None
+) -> list[tuple[dt.datetime | None, int]]:
+    """(value, id) pairs in _ordered's order (newest first, or ascending with nulls last), past the cursor."""
+    if desc:  # received_at: never null
+        ordered = sorted(keys, key=lambda k: (k[0] or _NO_TIME, k[1]), reverse=True)
+        if after is not None:
+            newest = (after[0] or _NO_TIME, after[1])
+            ordered = [k for k in ordered if (k[0] or _NO_TIME, k[1]) < newest]
+        return ordered
+
+    def key(k: tuple[dt.datetime | None, int]) -> tuple[bool, dt.datetime, int]:
+        return (k[0] is None, k[0] or _NO_TIME, k[1])
+
+    ordered = sorted(keys, key=key)
+    if after is not None:
+        start = key(after)
+        ordered = [k for k in ordered if key(k) > start]
+    return ordered
 
 
 async def visible_case(

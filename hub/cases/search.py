@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, any_, cast, column, func, literal, or_, select, table
+from sqlalchemy import ColumnElement, String, and_, cast, column, literal, or_, select, table
 from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import Subquery
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean
 
@@ -51,19 +53,47 @@ class TextMatch(ColumnElement[bool]):
         ("plain", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, terms: list[str]) -> None:
+    def __init__(self, terms: list[str], *, per_row: bool = False) -> None:
         self.plain = and_(*(_like(t) for t in terms))
-        matches = _case_doc.c.doc.op("@@")(cast(literal(bigram_query(terms), String), TSQUERY))
-        # The bigrams of 1- and 2-character terms match exactly; longer terms need their pieces in order.
-        rechecks = [_like(t) for t in terms if len(t) > 2]
-        matching = select(_case_doc.c.case_id).where(matches)
-        if rechecks:
-            # = ANY(ARRAY(…)): the candidates are fetched by one sorted primary-key scan, reading hub_case in id
-            # (≈ physical) order for the LIKE recheck instead of a probe per candidate (3× faster at 15,000).
-            self.indexed = and_(Case.id == any_(func.array(matching.scalar_subquery())), *rechecks)
+        matches = _matches(terms)
+        checks = rechecks(terms)
+        if per_row:
+            # Tested case by case as an ordered index walk reaches it (a correlated subquery is never turned into
+            # a join): for a common term the first page is a few hundred probes, not a bitmap of every match.
+            own_doc = select(matches).where(_case_doc.c.case_id == Case.id).scalar_subquery()
+            self.indexed = and_(*checks, own_doc)
         else:
-            # IN lets the planner walk received_at backwards and test each case's document for a first page.
-            self.indexed = Case.id.in_(matching)
+            self.indexed = and_(Case.id.in_(select(_case_doc.c.case_id).where(matches)), *checks)
+
+
+def _matches(terms: list[str]) -> ColumnElement[bool]:
+    return _case_doc.c.doc.op("@@")(cast(literal(bigram_query(terms), String), TSQUERY))
+
+
+def rechecks(terms: list[str]) -> list[ColumnElement[bool]]:
+    """The bigrams of 1- and 2-character terms match exactly; longer terms need their pieces in order."""
+    return [_like(t) for t in terms if len(t) > 2]
+
+
+def search_terms(search: str) -> list[str]:
+    """The whitespace-separated terms of a search string (at most five)."""
+    return search.split()[:MAX_TERMS]
+
+
+async def candidate_ids(session: AsyncSession, *, terms: list[str], limit: int) -> list[int]:
+    """Up to ``limit`` ids of cases whose document has every bigram of the terms (PostgreSQL); fewer than ``limit``
+    means all of them: the matches themselves for terms of up to two characters, else a superset (see rechecks)."""
+    stmt = select(_case_doc.c.case_id).where(_matches(terms)).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+def matching_documents(terms: list[str]) -> Subquery:
+    """The ids of cases whose document has every bigram, to join on under a LIMIT (PostgreSQL).
+
+    OFFSET 0 keeps the planner from walking both primary keys in step (a merge join testing every document from
+    the oldest) and a join, unlike IN, needs no de-duplication of every match before the first row comes out.
+    """
+    return select(_case_doc.c.case_id).where(_matches(terms)).offset(0).subquery()
 
 
 @compiles(TextMatch)
@@ -76,7 +106,11 @@ def _indexed(element: TextMatch, compiler: SQLCompiler, **kw: Any) -> str:
     return "(" + compiler.process(element.indexed, **kw) + ")"
 
 
-def text_match(search: str) -> ColumnElement[bool] | None:
-    """The condition for a search string (up to five whitespace-separated terms), or None when it is blank."""
-    terms = search.split()[:MAX_TERMS]
-    return TextMatch(terms) if terms else None
+def text_match(search: str, *, per_row: bool = False) -> ColumnElement[bool] | None:
+    """The condition for a search string (up to five whitespace-separated terms), or None when it is blank.
+
+    ``per_row`` tests each case on its own (for walking an index in order when many cases match); otherwise the
+    index finds every match at once (for counting, and for terms that match few cases).
+    """
+    terms = search_terms(search)
+    return TextMatch(terms, per_row=per_row) if terms else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from helpers import CONNECTOR, draft
 
@@ -116,3 +118,77 @@ async def test_a_search_counts_up_to_the_cap_and_says_so(district) -> None:  # t
     assert (over.total, over.total_capped, len(over.cases), over.has_next) == (2, True, 1, True)
     assert (exact.total, exact.total_capped) == (3, False)
     assert (unfiltered.total, unfiltered.total_capped) == (len(TEXTS), False)  # the cap is for searches only
+
+
+PAGED = [  # (title, content, hours after the first, lead department or None)
+    ("小区停车难", "锦绣花园小区停车难。", 0, "NH-ZJ"),
+    ("停车难问题", "学校门口停车难，接送孩子堵车。", 1, None),
+    ("车位不足", "小区停车难，车位严重不足。", 1, "NH-ZJ"),  # same moment as the one before: ties go by id
+    ("停车", "停车场收费贵，车难停。", 2, "NH-ZJ"),  # 停车 and 车难, never 停车难
+    ("医院停车难", "医院周边停车难，排队一小时。", 3, "NH-CG"),
+    ("路灯不亮", "小区门口路灯不亮。", 4, "NH-ZJ"),
+    ("停车难又来了", "菜市场门口停车难。", 5, None),
+]
+
+
+async def _seed_paged(db) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from helpers import DISPATCHER
+
+    from hub.cases.service import dispatch_case
+
+    first = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+    for title, content, hours, lead in PAGED:
+        message = replace(draft(title=title, content=content), received_at=first + dt.timedelta(hours=hours))
+        async with db.ctx(CONNECTOR) as ctx:
+            case = (await submit_case(ctx, draft=message, auto_dispatch=False)).case
+        if lead:
+            async with db.ctx(DISPATCHER) as ctx:
+                await dispatch_case(ctx, case_id=case.id, lead_department=lead)
+
+
+def _expected(cases: list, term: str, order: CaseOrder, department_id: int | None) -> list[int]:  # type: ignore[type-arg]
+    hits = [c for c in cases if term in c.title or term in c.content]
+    if department_id is not None:
+        hits = [c for c in hits if c.lead_department_id == department_id]
+    if order is CaseOrder.RECEIVED_AT_DESC:
+        return [c.id for c in sorted(hits, key=lambda c: (c.received_at, c.id), reverse=True)]
+    if order is CaseOrder.RECEIVED_AT_ASC:
+        return [c.id for c in sorted(hits, key=lambda c: (c.received_at, c.id))]
+    never = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return [c.id for c in sorted(hits, key=lambda c: (c.due_at is None, c.due_at or never, c.id))]
+
+
+@pytest.mark.parametrize("cap", [1, 3, 100])
+async def test_paging_a_search_visits_every_match_once_in_order(district, cap: int) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from hub.cases.models import Case
+    from hub.departments.repository import by_code
+
+    await _seed_paged(district)
+    async with district.sessions() as session:
+        cases = list((await session.execute(select(Case))).scalars())
+        zj = await by_code(session, code="NH-ZJ")
+        assert zj is not None
+        for term in ("停车难", "停车", "路灯"):
+            for order in CaseOrder:
+                for department_id in (None, zj.id):
+                    expected = _expected(cases, term, order, department_id)
+                    seen: list[int] = []
+                    after = None
+                    while True:
+                        page = await page_of_cases(
+                            session, filter=CaseFilter(search=term), order=order, first=2, after=after,
+                            scope_department_id=department_id, search_count_cap=cap,
+                        )
+                        seen += [c.id for c in page.cases]
+                        if len(expected) > cap:
+                            assert (page.total, page.total_capped) == (cap, True)
+                        else:
+                            assert (page.total, page.total_capped) == (len(expected), False)
+                        if not page.has_next:
+                            break
+                        after = page.cursors[-1]
+                    assert seen == expected, (term, order, department_id)
