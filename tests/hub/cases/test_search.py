@@ -8,7 +8,7 @@ import pytest
 from helpers import CONNECTOR, draft
 
 from hub.cases.intake import submit_case
-from hub.cases.queries import page_of_cases
+from hub.cases.queries import SEARCH_COUNT_CAP, page_of_cases
 from hub.cases.types import CaseFilter, CaseOrder
 
 TEXTS = {
@@ -31,16 +31,15 @@ async def _seed(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return ids
 
 
+def _query(session, term: str, *, first: int = 50, cap: int = SEARCH_COUNT_CAP, **more):  # type: ignore[no-untyped-def]
+    """One page of a search, newest first unless ``order`` is given, for everyone unless ``scope_department_id``."""
+    return page_of_cases(session, filter=CaseFilter(search=term), first=first, search_count_cap=cap,
+                         **{"order": CaseOrder.RECEIVED_AT_DESC, "after": None, "scope_department_id": None, **more})
+
+
 async def _search(db, term: str) -> set[int]:  # type: ignore[no-untyped-def]
     async with db.sessions() as session:
-        page = await page_of_cases(
-            session,
-            filter=CaseFilter(search=term),
-            order=CaseOrder.RECEIVED_AT_DESC,
-            first=50,
-            after=None,
-            scope_department_id=None,
-        )
+        page = await _query(session, term)
     assert page.total == len(page.cases)
     return {c.id for c in page.cases}
 
@@ -92,20 +91,8 @@ async def test_postgres_keeps_search_documents_by_trigger(district) -> None:  # 
 async def test_a_search_counts_up_to_the_cap_and_says_so(district) -> None:  # type: ignore[no-untyped-def]
     await _seed(district)
     async with district.sessions() as session:
-
-        async def search(term: str, cap: int):  # type: ignore[no-untyped-def]
-            return await page_of_cases(
-                session,
-                filter=CaseFilter(search=term),
-                order=CaseOrder.RECEIVED_AT_DESC,
-                first=1,
-                after=None,
-                scope_department_id=None,
-                search_count_cap=cap,
-            )
-
-        over = await search("烟", cap=2)  # three cases match
-        exact = await search("烟", cap=3)
+        over = await _query(session, "烟", first=1, cap=2)  # three cases match
+        exact = await _query(session, "烟", first=1, cap=3)
         unfiltered = await page_of_cases(
             session,
             filter=CaseFilter(),
@@ -179,10 +166,8 @@ async def test_paging_a_search_visits_every_match_once_in_order(district, cap: i
                     seen: list[int] = []
                     after = None
                     while True:
-                        page = await page_of_cases(
-                            session, filter=CaseFilter(search=term), order=order, first=2, after=after,
-                            scope_department_id=department_id, search_count_cap=cap,
-                        )
+                        page = await _query(session, term, first=2, cap=cap, order=order, after=after,
+                                            scope_department_id=department_id)
                         seen += [c.id for c in page.cases]
                         if len(expected) > cap:
                             assert (page.total, page.total_capped) == (cap, True)
