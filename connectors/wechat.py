@@ -207,10 +207,11 @@ class WeChatCallback:
             return Inbound(message, to_draft(message), encrypted=False, mode="plain")
         if self.crypto is None:
             raise Permanent("wechat: encrypted callback but no EncodingAESKey configured")
-        xml = self.crypto.decrypt_message(body, query.get("msg_signature", ""), query.get("timestamp", ""),
-                                          query.get("nonce", ""))
+        envelope = parse_xml(body)  # once: the Encrypt value, and whether a plaintext copy rides along (compat)
+        xml = self.crypto.decrypt_envelope(envelope, query.get("msg_signature", ""), query.get("timestamp", ""),
+                                           query.get("nonce", ""))
         message = parse_message(xml)
-        mode = "compat" if "MsgType" in parse_xml(body) else "safe"
+        mode = "compat" if "MsgType" in envelope else "safe"
         return Inbound(message, to_draft(message), encrypted=True, mode=mode)
 
     def render_reply(self, inbound: Inbound, content: str, *, timestamp: str | None = None,

@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import struct
 import time
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from connectors.errors import BadPayload, BadSignature, WrongAppId
 
 BLOCK_SIZE = 32  # WeChat pads to 32 bytes, not AES's 16
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 ENCRYPTED_REPLY_TEMPLATE = """<xml>
 <Encrypt><![CDATA[{encrypt}]]></Encrypt>
@@ -49,7 +51,7 @@ def check_signature(token: str, timestamp: str, nonce: str, signature: str) -> N
 def parse_xml(body: bytes | str) -> dict[str, str]:
     """The top-level elements of a ``<xml>`` envelope as a mapping (element order does not matter)."""
     data = body.encode() if isinstance(body, str) else body
-    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
+    if _DTD.search(data):
         raise BadPayload("wechat: XML with DTD refused")
     try:
         root = ET.fromstring(data)
@@ -78,10 +80,13 @@ class WeChatCrypto:
             raise ValueError("EncodingAESKey must be 43 base64 characters decoding to 32 bytes")
         self.token = token
         self.appid = appid
+        self._appid_bytes = appid.encode()
         self._key = key
+        # Built once: each encryptor()/decryptor() call makes a fresh context, so the Cipher is reusable.
+        self._cipher_obj = Cipher(algorithms.AES(key), modes.CBC(key[:16]))
 
     def _cipher(self) -> Cipher[modes.CBC]:
-        return Cipher(algorithms.AES(self._key), modes.CBC(self._key[:16]))
+        return self._cipher_obj
 
     def encrypt(self, message: str | bytes, *, random_prefix: bytes | None = None) -> str:
         """The base64 ``Encrypt`` value for a message (XML), with a random 16-byte prefix."""
@@ -89,7 +94,7 @@ class WeChatCrypto:
         prefix = random_prefix if random_prefix is not None else os.urandom(16)
         if len(prefix) != 16:
             raise ValueError("random prefix must be 16 bytes")
-        plain = prefix + struct.pack(">I", len(msg)) + msg + self.appid.encode()
+        plain = prefix + struct.pack(">I", len(msg)) + msg + self._appid_bytes
         amount = BLOCK_SIZE - len(plain) % BLOCK_SIZE
         plain += bytes([amount]) * amount
         encryptor = self._cipher().encryptor()
@@ -115,7 +120,7 @@ class WeChatCrypto:
         if 20 + length > len(content):
             raise BadPayload("wechat: decrypted length field exceeds the message")
         message, appid = content[20 : 20 + length], content[20 + length :]
-        if not hmac.compare_digest(appid, self.appid.encode()):
+        if not hmac.compare_digest(appid, self._appid_bytes):
             raise WrongAppId("wechat: message is addressed to another AppID")
         try:
             return message.decode("utf-8")
@@ -130,7 +135,11 @@ class WeChatCrypto:
 
     def decrypt_message(self, body: bytes | str, msg_signature: str, timestamp: str, nonce: str) -> str:
         """Verify and decrypt a safe- or compatible-mode body; returns the plaintext message XML."""
-        encrypt = parse_xml(body).get("Encrypt")
+        return self.decrypt_envelope(parse_xml(body), msg_signature, timestamp, nonce)
+
+    def decrypt_envelope(self, envelope: dict[str, str], msg_signature: str, timestamp: str, nonce: str) -> str:
+        """:meth:`decrypt_message` for a body already parsed with :func:`parse_xml`."""
+        encrypt = envelope.get("Encrypt")
         if not encrypt:
             raise BadPayload("wechat: encrypted callback without <Encrypt>")
         self.check_msg_signature(msg_signature, timestamp, nonce, encrypt)

@@ -23,6 +23,7 @@ from hub.channel_routes import channel_router
 from hub.db import make_engine, make_sessionmaker
 from hub.departments import repository as departments
 from hub.events import EventBus, make_bus
+from hub.ingest.batcher import PushBatcher
 from hub.jobs.worker import start_embedded_worker
 from hub.security import Security, build_security
 from hub.settings import Settings, get_settings
@@ -41,6 +42,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     security: Security
     bus: EventBus
+    pushes: PushBatcher
 
 
 def create_app(
@@ -57,12 +59,15 @@ def create_app(
     """
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    bus = bus or make_bus(settings.redis_url)
     runtime = Runtime(
         settings,
         engine,
-        make_sessionmaker(engine),
+        sessions,
         security or build_security(settings),
-        bus or make_bus(settings.redis_url),
+        bus,
+        PushBatcher(sessions, settings, bus=bus),
     )
 
     @asynccontextmanager
@@ -74,7 +79,9 @@ def create_app(
             if embedded_worker and not runtime.settings.redis_url
             else None
         )
+        runtime.pushes.start()  # channel pushes are stored in batches by one writer task (group commit)
         yield
+        await runtime.pushes.aclose()  # store and answer what is still waiting before the engine goes
         if worker is not None:
             await asyncio.to_thread(worker.stop)
         runtime.security.close()
@@ -111,7 +118,8 @@ def create_app(
     app.include_router(graphql, prefix="/graphql")
     app.include_router(auth_router(runtime.security, runtime.sessions))
     app.include_router(
-        channel_router(settings=runtime.settings, sessions=runtime.sessions, bus=runtime.bus, warm_up=embedded_worker)
+        channel_router(settings=runtime.settings, sessions=runtime.sessions, bus=runtime.bus, warm_up=embedded_worker,
+                       batcher=runtime.pushes)
     )
 
     @app.get("/healthz")

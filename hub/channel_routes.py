@@ -5,6 +5,10 @@ Both store the message before answering (idempotently, so a retried delivery fin
 forged or malformed requests without storing anything: bad signature → 403, bad payload → 400. WeChat gets a
 passive reply with the case number inside its 5-second window; should storing take longer, the store goes on in
 the background and WeChat gets a plain acknowledgement instead.
+
+Storing goes through the process's :class:`~hub.ingest.batcher.PushBatcher` (group commit): concurrent pushes
+share one transaction, and each request still waits for its own case before it answers. A batch whose
+transaction fails answers 500 to every request in it (the channel retries; nothing was stored).
 """
 
 from __future__ import annotations
@@ -22,13 +26,11 @@ from connectors.errors import BadPayload, BadSignature
 from connectors.hotline import parse_push
 from connectors.registry import ConfigError, wechat_callback
 from connectors.wechat import Inbound, WeChatCallback, dedupe_key
-from hub.cases.notices import notices_for, publish
-from hub.context import ServiceContext
-from hub.db import transaction
 from hub.errors import SettingsError, ValidationFailed
 from hub.events import EventBus
+from hub.ingest.batcher import PushBatcher
 from hub.ingest.config import connector_config
-from hub.ingest.service import PushResult, connector_principal, receive_push
+from hub.ingest.service import PushResult
 from hub.logs import request_id_var
 from hub.routing.suggester import default_suggester
 from hub.settings import Settings
@@ -70,33 +72,28 @@ def channel_router(
     bus: EventBus | None = None,
     reply_within_seconds: float = 4.0,
     warm_up: bool = True,
+    batcher: PushBatcher | None = None,
 ) -> APIRouter:
     """The push endpoints; a channel whose settings are missing answers 503 (SettingsError on invalid ones).
 
     ``warm_up`` loads the category model now (about a second, once per process) rather than inside the first
-    citizen's 5-second WeChat window.
+    citizen's 5-second WeChat window. ``batcher`` stores the pushes (the app starts and drains it with its
+    lifespan); without one the router makes its own, started by the first push.
     """
     router = APIRouter(tags=["channels"])
     verifier = _wechat_verifier(settings)
     if warm_up:
         default_suggester().suggest("预热", "预热")
     hotline_secret = settings.hotline_secret
+    pushes = batcher or PushBatcher(sessions, settings, bus=bus)
 
-    async def store(channel: str, request_id: str, inbound_key: str | None, draft: Any) -> PushResult:
-        async with transaction(sessions) as session:
-            ctx = ServiceContext(session, connector_principal(channel), settings, request_id)
-            result = await receive_push(ctx, channel=channel, draft=draft, dedupe_key=inbound_key)
-            notices = await notices_for(session) if bus is not None else []
-        if bus is not None:
-            await publish(bus, notices)
-        return result
-
-    def _log_late_failure(task: asyncio.Task[PushResult]) -> None:
-        error = None if task.cancelled() else task.exception()
+    def _log_late_failure(future: asyncio.Future[PushResult]) -> None:
+        error = None if future.cancelled() else future.exception()
         if error is not None:
             log.error("storing a WeChat message failed after the reply: %s", type(error).__name__)
 
-    @router.api_route("/channels/wechat", methods=["GET", "POST"], include_in_schema=False)
+    # Plain Starlette routes (no FastAPI dependency solving or validation: the body is bytes checked by the
+    # connector); at hundreds of callbacks a second that per-request overhead is worth skipping.
     async def wechat(request: Request) -> Response:
         if verifier is None:
             return Response("wechat channel not configured", status_code=503, media_type="text/plain")
@@ -105,11 +102,11 @@ def channel_router(
         async def on_message(inbound: Inbound) -> str | None:
             if inbound.draft is None and (inbound.message.event or "").lower() != "subscribe":
                 return None  # menu clicks, location reports …: acknowledged, nothing to store
-            task = asyncio.ensure_future(store("wechat", request_id, dedupe_key(inbound.message), inbound.draft))
+            stored = pushes.enqueue("wechat", inbound.draft, dedupe_key(inbound.message), request_id=request_id)
             try:
-                result = await asyncio.wait_for(asyncio.shield(task), timeout=reply_within_seconds)
+                result = await asyncio.wait_for(asyncio.shield(stored), timeout=reply_within_seconds)
             except TimeoutError:
-                task.add_done_callback(_log_late_failure)
+                stored.add_done_callback(_log_late_failure)
                 log.warning("WeChat message still being stored at the reply deadline")
                 return STILL_STORING
             except ValidationFailed:
@@ -129,7 +126,6 @@ def channel_router(
         return Response(answer.body, status_code=answer.status, media_type=answer.media_type,
                         headers=dict(answer.headers))
 
-    @router.post("/channels/hotline", include_in_schema=False)
     async def hotline(request: Request) -> Response:
         if not hotline_secret:
             return _json({"code": "5030", "msg": "hotline channel not configured"}, 503)
@@ -143,11 +139,13 @@ def channel_router(
             log.warning("hotline push unreadable: %s", exc.message)
             return _json({"code": "4000", "msg": exc.message}, 400)
         try:
-            result = await store("hotline", request_id, None, draft)
+            result = await pushes.submit("hotline", draft, None, request_id=request_id)
         except ValidationFailed as exc:
             return _json({"code": "4220", "msg": exc.message}, 400)
         assert result.case is not None
         return _json({"code": "0000", "msg": "成功", "data": {"caseNo": result.case.case_no,
                                                               "repeated": not result.created}})
 
+    router.add_route("/channels/wechat", wechat, methods=["GET", "POST"], include_in_schema=False)
+    router.add_route("/channels/hotline", hotline, methods=["POST"], include_in_schema=False)
     return router

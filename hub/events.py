@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -75,6 +75,13 @@ class RedisBus:
     async def publish(self, notice: EventNotice) -> None:
         """Send a notice to every subscriber of every process."""
         await self._redis.publish(self.CHANNEL, json.dumps(asdict(notice)))
+
+    async def publish_many(self, notices: Sequence[EventNotice]) -> None:
+        """Send several notices in one round trip (a pipeline), in order."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for notice in notices:
+                pipe.publish(self.CHANNEL, json.dumps(asdict(notice)))
+            await pipe.execute()
 
     async def subscribe(self) -> AsyncIterator[EventNotice]:
         """Every notice published from now on."""

@@ -37,6 +37,10 @@ async def notices_for(session: AsyncSession) -> list[EventNotice]:
 
 
 async def publish(bus: EventBus, notices: list[EventNotice]) -> None:
-    """Send notices out (after the commit that made them true)."""
+    """Send notices out (after the commit that made them true); in one round trip when the bus can."""
+    many = getattr(bus, "publish_many", None)
+    if many is not None and len(notices) > 1:
+        await many(notices)
+        return
     for notice in notices:
         await bus.publish(notice)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -114,3 +115,37 @@ async def prune_receipts(session: AsyncSession, *, before: dt.datetime) -> int:
     result: Any = await session.execute(delete(InboundReceipt).where(InboundReceipt.received_at < before))
     return int(result.rowcount or 0)
 
+
+async def receipts_for(session: AsyncSession, *, channel: str, keys: Sequence[str]) -> dict[str, int | None]:
+    """The receipts some dedupe keys already have: key → case id (None for an event)."""
+    found: dict[str, int | None] = {}
+    for start in range(0, len(keys), 500):
+        stmt = select(InboundReceipt.dedupe_key, InboundReceipt.case_id).where(
+            InboundReceipt.channel == channel, InboundReceipt.dedupe_key.in_(keys[start : start + 500])
+        )
+        found.update((key, case_id) for key, case_id in (await session.execute(stmt)).all())
+    return found
+
+
+async def add_receipts(
+    session: AsyncSession, *, channel: str, receipts: Mapping[str, int | None], now: dt.datetime
+) -> None:
+    """Record handled pushes in one statement; keys a concurrent delivery recorded first are left as they are."""
+    if not receipts:
+        return
+    rows = [{"channel": channel, "dedupe_key": key, "case_id": case_id, "received_at": now}
+            for key, case_id in receipts.items()]
+    await session.execute(_insert(session)(InboundReceipt).values(rows).on_conflict_do_nothing())
+
+
+async def count_success(session: AsyncSession, *, channel: str, created: int, now: dt.datetime) -> None:
+    """``record_success`` in one statement (an upsert): a batch of pushes touches the channel's row once."""
+    stmt = _insert(session)(ConnectorState).values(
+        channel=channel, error_count=0, ingested_count=created, last_success_at=now
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[ConnectorState.channel],
+        set_={"last_success_at": stmt.excluded.last_success_at,
+              "ingested_count": ConnectorState.ingested_count + stmt.excluded.ingested_count},
+    )
+    await session.execute(stmt)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import time
@@ -12,14 +13,19 @@ import httpx
 import pytest
 from channel_kit import cases, count, minutes_ago, serve_here, wire
 from fastapi import FastAPI
+from helpers import draft
+from sqlalchemy import text as sa_text
 
 from connectors.fakes import FakeHotline, FakeWeChat, random_openid
 from connectors.hotline import signed_headers
 from connectors.wechat import ACK, parse_message
+from hub.app import create_app
 from hub.cases.models import Case
-from hub.channel_routes import WELCOME, channel_router
+from hub.channel_routes import REFUSED, WELCOME, channel_router
 from hub.citizens.models import CitizenIdentity
 from hub.events import LocalBus
+from hub.ingest import batcher as batcher_module
+from hub.ingest.batcher import BatcherClosed, PushBatcher
 from hub.ingest.records import InboundReceipt
 
 
@@ -36,11 +42,19 @@ def hotline() -> Iterator[FakeHotline]:
 
 
 @pytest.fixture
-async def hub(db: Any, wechat: FakeWeChat, hotline: FakeHotline) -> AsyncIterator[str]:
+async def pushes(db: Any, wechat: FakeWeChat, hotline: FakeHotline) -> AsyncIterator[PushBatcher]:
+    """The batcher storing the endpoints' pushes (the app's lifespan would start and drain it)."""
+    batcher = PushBatcher(db.sessions, wire(db.settings, wechat, hotline), bus=LocalBus(), linger_seconds=0.02)
+    yield batcher
+    await batcher.aclose()
+
+
+@pytest.fixture
+async def hub(db: Any, wechat: FakeWeChat, hotline: FakeHotline, pushes: PushBatcher) -> AsyncIterator[str]:
     """The hub's channel endpoints served on this loop; yields the base URL."""
     app = FastAPI()
-    app.include_router(channel_router(settings=wire(db.settings, wechat, hotline), sessions=db.sessions,
-                                      bus=LocalBus()))
+    app.include_router(channel_router(settings=pushes.settings, sessions=db.sessions, bus=pushes.bus,
+                                      batcher=pushes))
     async with serve_here(app) as base:
         yield base
 
@@ -155,3 +169,94 @@ async def test_an_unconfigured_channel_answers_503(db: Any, http: httpx.AsyncCli
     async with serve_here(app) as base:
         assert (await http.post(f"{base}/channels/wechat", content=b"<xml/>")).status_code == 503
         assert (await http.post(f"{base}/channels/hotline", content=b"{}")).status_code == 503
+
+
+def _content_by_openid(wechat: FakeWeChat) -> dict[str, str]:
+    return {parse_message(r).to_user: parse_message(r).fields["Content"] for r in wechat.passive_replies}
+
+
+async def test_fifty_messages_at_once_each_reply_names_its_own_case(db: Any, hub: str, wechat: FakeWeChat,
+                                                                      pushes: PushBatcher) -> None:
+    openids = [random_openid() for _ in range(50)]
+    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=50)) as http:
+        responses = await asyncio.gather(*(
+            wechat.deliver(http, f"{hub}/channels/wechat", wechat.post_message(f"第{i}号路灯不亮，请维修。", openid=o))
+            for i, o in enumerate(openids)))
+    assert all(r.status_code == 200 for r in responses)
+    stored = {case.reply_to["openid"]: case.case_no for case in await cases(db)}
+    replies = _content_by_openid(wechat)
+    assert len(stored) == 50 and set(replies) == set(openids)
+    for openid in openids:
+        assert replies[openid] == f"您的诉求已受理，编号{stored[openid]}。我们会尽快办理，并在这里答复您。"
+    assert pushes.batches < 50  # they shared transactions
+
+
+async def test_three_concurrent_deliveries_of_one_message_are_one_case(db: Any, hub: str, wechat: FakeWeChat,
+                                                                       http: httpx.AsyncClient) -> None:
+    xml = wechat.post_message("人民路积水严重，车辆无法通行。", openid=random_openid())
+    responses = await asyncio.gather(*(wechat.deliver(http, f"{hub}/channels/wechat", xml) for _ in range(3)))
+    (case,) = await cases(db)
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert [parse_message(r).fields["Content"] for r in wechat.passive_replies] == [
+        f"您的诉求已受理，编号{case.case_no}。我们会尽快办理，并在这里答复您。"] * 3
+
+
+async def test_one_invalid_message_in_a_batch_is_refused_alone(db: Any, hub: str, wechat: FakeWeChat,
+                                                               http: httpx.AsyncClient, pushes: PushBatcher) -> None:
+    pushes.linger_seconds = 0.3  # the five requests land in one batch
+    too_long = random_openid()
+    texts = {random_openid(): "公园厕所无人打扫。" for _ in range(4)} | {too_long: "长" * 20001}
+    responses = await asyncio.gather(*(wechat.deliver(http, f"{hub}/channels/wechat", wechat.post_message(t, openid=o))
+                                       for o, t in texts.items()))
+    assert [r.status_code for r in responses] == [200] * 5 and pushes.batches == 1
+    replies = _content_by_openid(wechat)
+    assert replies.pop(too_long) == REFUSED
+    stored = {case.reply_to["openid"]: case.case_no for case in await cases(db)}
+    assert set(stored) == set(replies) and all(stored[o] in replies[o] for o in replies)
+
+
+async def test_a_database_failure_answers_500_to_the_whole_batch_and_the_retry_stores_once(
+    db: Any, hub: str, wechat: FakeWeChat, http: httpx.AsyncClient, pushes: PushBatcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real, failures = batcher_module.receive_pushes, iter([True])
+
+    async def failing_after_the_writes(ctx: Any, **kwargs: Any) -> Any:
+        outcomes = await real(ctx, **kwargs)
+        if next(failures, False):
+            await ctx.session.execute(sa_text("SELECT * FROM no_such_table"))
+        return outcomes
+
+    monkeypatch.setattr(batcher_module, "receive_pushes", failing_after_the_writes)
+    pushes.linger_seconds = 0.3
+    requests = [wechat.callback_request(wechat.post_message("桥下垃圾堆积。", openid=random_openid()))
+                for _ in range(4)]
+
+    async def send(request: Any) -> httpx.Response:
+        return await http.post(request.url(f"{hub}/channels/wechat"), content=request.body,
+                               headers=dict(request.headers))
+
+    first = await asyncio.gather(*(send(r) for r in requests))
+    assert [r.status_code for r in first] == [500] * 4
+    assert await count(db, Case) == 0 and await count(db, InboundReceipt) == 0
+    retried = await asyncio.gather(*(send(r) for r in requests + requests[:1]))  # WeChat retries (one twice)
+    assert [r.status_code for r in retried] == [200] * 5
+    numbers = [parse_message(wechat.open_reply(r.text)).fields["Content"] for r in retried]
+    assert numbers[0] == numbers[4] and len(set(numbers[:4])) == 4
+    assert await count(db, Case) == 4 and await count(db, InboundReceipt) == 4
+
+
+async def test_the_app_starts_the_batcher_with_its_lifespan_and_drains_it_on_shutdown(db: Any,
+                                                                                      wechat: FakeWeChat) -> None:
+    app = create_app(wire(db.settings, wechat), bus=LocalBus())
+    pushes: PushBatcher = app.state.runtime.pushes
+    async with app.router.lifespan_context(app):
+        messages = [draft(channel="WECHAT", external_id=f"80{i:02d}", phone=None, account_id=random_openid())
+                    for i in range(10)]
+        waiting = [asyncio.ensure_future(pushes.submit("wechat", m, m.external_id)) for m in messages]
+        await asyncio.sleep(0)  # queued; the shutdown below must still store and answer them
+    assert all(w.done() for w in waiting)
+    assert len({w.result().case.case_no for w in waiting if w.result().case}) == 10
+    assert await count(db, Case) == 10
+    with pytest.raises(BatcherClosed):
+        await pushes.submit("wechat", messages[0], messages[0].external_id)
