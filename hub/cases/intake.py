@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
 
@@ -13,159 +10,139 @@ from auth.permission import Operation
 from auth.principal import SYSTEM
 from connectors.base import CaseDraft
 from hub.cases import repository
-from hub.cases.kinds import guess_kind
-from hub.cases.models import Case
-from hub.cases.service import dispatch_case
+from hub.cases.batch_intake import plan_page, write_page
+from hub.cases.drafts import (
+    CheckedDraft,
+    SubmitResult,
+    auto_dispatch_note,
+    auto_dispatch_targets,
+    build_case,
+    case_number,
+    check_draft,
+    local_day,
+    submitted_payload,
+)
+from hub.cases.models import Case, CaseCoDepartment
+from hub.cases.service import apply_dispatch
 from hub.cases.steps import record
 from hub.citizens.service import link_citizen
 from hub.clock import utcnow
 from hub.context import ServiceContext
+from hub.deadlines.service import calendar_for, policy_for
 from hub.departments import repository as departments
-from hub.enums import CaseAction, CaseKind, CaseStatus, Channel, Urgency
+from hub.enums import CaseAction, CaseStatus
 from hub.errors import ValidationFailed
 from hub.permissions import require
 from hub.routing.service import RouteDecision, route
+from hub.trail.service import start_chain
 
-MAX_TITLE = 300
-MAX_CONTENT = 20000
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    """The case a draft became, and whether this call created it (False: a repeat of an earlier one)."""
-
-    case: Case
-    created: bool
-    route: RouteDecision | None = None
-
-
-def _validated(draft: CaseDraft) -> tuple[Channel, CaseKind, Urgency, str, str]:
-    try:
-        channel = Channel(draft.channel)
-    except ValueError:
-        raise ValidationFailed(f"unknown channel {draft.channel!r}") from None
-    if not draft.external_id or not draft.external_id.strip() or len(draft.external_id) > 128:
-        raise ValidationFailed("a case needs the channel's external id (1–128 characters)")
-    content = " ".join((draft.content or "").split()) if draft.content else ""
-    title = " ".join((draft.title or "").split())
-    if not content and not title:
-        raise ValidationFailed("a case needs a title or content")
-    if len(content) > MAX_CONTENT:
-        raise ValidationFailed(f"content longer than {MAX_CONTENT} characters")
-    title = (title or content[:40])[:MAX_TITLE]
-    try:
-        kind = CaseKind(draft.kind) if draft.kind else guess_kind(title, content)
-        urgency = Urgency(draft.urgency) if draft.urgency else Urgency.NORMAL
-    except ValueError:
-        raise ValidationFailed("unknown kind or urgency") from None
-    if draft.received_at.tzinfo is None:
-        raise ValidationFailed("received_at must carry a timezone")
-    return channel, kind, urgency, title, content or title
-
-
-def _raw_text(raw: object) -> str:
-    if isinstance(raw, str):
-        return raw
-    return json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
+__all__ = ["SubmitResult", "submit_case", "submit_drafts", "submit_one"]
 
 
 async def submit_case(ctx: ServiceContext, *, draft: CaseDraft, auto_dispatch: bool = True) -> SubmitResult:
     """Store a citizen's message as a case, once; a repeat returns the first case unchanged."""
     require(ctx.actor, Operation.CASE_SUBMIT)
-    channel, kind, urgency, title, content = _validated(draft)
-    existing = await repository.by_external(ctx.session, channel=channel, external_id=draft.external_id)
+    [outcome] = await submit_drafts(ctx, items=[check_draft(draft)], auto_dispatch=auto_dispatch)
+    if isinstance(outcome, ValidationFailed):
+        raise outcome
+    return outcome
+
+
+async def submit_drafts(
+    ctx: ServiceContext, *, items: Sequence[CheckedDraft], auto_dispatch: bool = True
+) -> list[SubmitResult | ValidationFailed]:
+    """Store checked drafts as cases, each message once; one outcome per draft in order (the error for a draft
+    the hub refuses: its auto-dispatch names an inactive department).
+
+    The page is written set-based inside one savepoint; when a concurrent transaction stored one of its messages
+    or bound one of its identities first, the savepoint is rolled back and the drafts go one by one through
+    ``submit_one``, which finds theirs: nothing is dropped or stored twice.
+    """
+    require(ctx.actor, Operation.CASE_SUBMIT)
+    if not items:
+        return []
+    plan = await plan_page(ctx, items=items, auto_dispatch=auto_dispatch)
+    if plan.new:
+        try:
+            async with ctx.session.begin_nested():
+                await write_page(ctx, plan, auto_dispatch=auto_dispatch)
+        except IntegrityError:
+            for index in plan.new:
+                plan.results[index] = await submit_one(
+                    ctx, item=items[index], decision=plan.decisions[index], auto_dispatch=auto_dispatch
+                )
+    return plan.finish()
+
+
+async def submit_one(
+    ctx: ServiceContext, *, item: CheckedDraft, decision: RouteDecision | None = None, auto_dispatch: bool = True
+) -> SubmitResult:
+    """One draft on its own, safe against concurrent submissions of the same message (the race fallback)."""
+    require(ctx.actor, Operation.CASE_SUBMIT)
+    channel, external_id = item.key
+    existing = await repository.by_external(ctx.session, channel=channel, external_id=external_id)
     if existing is not None:
         return SubmitResult(existing, created=False)
-    decision = await route(
-        ctx.session,
-        title=title,
-        content=content,
-        channel=channel.value,
-        kind=kind.value,
-        region=draft.region,
-        category_hint=draft.category_hint,
-        certainty_threshold=ctx.settings.auto_dispatch_confidence,
-    )
+    if decision is None:
+        decision = await route(
+            ctx.session,
+            title=item.title,
+            content=item.content,
+            channel=channel.value,
+            kind=item.kind.value,
+            region=item.draft.region,
+            category_hint=item.draft.category_hint,
+            certainty_threshold=ctx.settings.auto_dispatch_confidence,
+        )
     try:
         async with ctx.session.begin_nested():
-            case = await _insert(
-                ctx,
-                draft=draft,
-                channel=channel,
-                kind=kind,
-                urgency=urgency,
-                title=title,
-                content=content,
-                decision=decision,
-            )
+            case = await _insert(ctx, item=item, decision=decision)
     except IntegrityError:
         # A concurrent submission of the same message won the race; return theirs.
-        existing = await repository.by_external(ctx.session, channel=channel, external_id=draft.external_id)
+        existing = await repository.by_external(ctx.session, channel=channel, external_id=external_id)
         if existing is None:
             raise
         return SubmitResult(existing, created=False)
-    if auto_dispatch and decision.certain and decision.lead_department_id is not None:
-        found = await departments.by_ids(ctx.session, ids=[decision.lead_department_id, *decision.co_department_ids])
-        lead = found[decision.lead_department_id]
-        co = [found[i].code for i in decision.co_department_ids if i in found]
-        await dispatch_case(
-            ctx.as_actor(SYSTEM),
-            case_id=case.id,
-            lead_department=lead.code,
-            co_departments=co,
-            note="auto-dispatched: " + "; ".join(decision.reasons),
-        )
+    if auto_dispatch:
+        await _auto_dispatch(ctx, case, decision)
     return SubmitResult(case, created=True, route=decision)
 
 
-async def _insert(
-    ctx: ServiceContext,
-    *,
-    draft: CaseDraft,
-    channel: Channel,
-    kind: CaseKind,
-    urgency: Urgency,
-    title: str,
-    content: str,
-    decision: RouteDecision,
-) -> Case:
+async def _insert(ctx: ServiceContext, *, item: CheckedDraft, decision: RouteDecision) -> Case:
     now = utcnow()
-    local_day = now.astimezone(ZoneInfo(ctx.settings.timezone)).date()
-    number = await repository.next_case_number(ctx.session, day=local_day)
-    citizen = await link_citizen(ctx.session, citizen=draft.citizen, channel=channel.value)
-    case = Case(
-        case_no=f"{ctx.settings.case_no_prefix}{local_day:%Y%m%d}{number:06d}",
-        channel=channel,
-        external_id=draft.external_id,
-        kind=kind,
-        status=CaseStatus.RECEIVED,
-        urgency=urgency,
-        title=title,
-        content=content,
-        category=decision.category,
-        suggested_category=decision.category,
-        suggestion_confidence=round(decision.confidence, 4),
-        address=draft.address,
-        region=draft.region,
-        citizen_id=citizen.id if citizen else None,
-        received_at=draft.received_at.astimezone(dt.UTC),
-        reply_to=dict(draft.reply_to),
-        raw_payload=_raw_text(draft.raw),
-        created_at=now,
+    day = local_day(now, ctx.settings.timezone)
+    number = await repository.next_case_number(ctx.session, day=day)
+    citizen = await link_citizen(ctx.session, citizen=item.draft.citizen, channel=item.channel.value)
+    case = build_case(
+        item, case_no=case_number(ctx.settings.case_no_prefix, day, number), decision=decision, citizen=citizen,
+        now=now,
     )
     ctx.session.add(case)
     await ctx.session.flush()
+    start_chain(ctx.session, case=case, case_id=case.id)
     await record(
-        ctx,
-        case,
-        CaseAction.SUBMITTED,
-        from_status=CaseStatus.RECEIVED,
-        payload={
-            "channel": channel.value,
-            "externalId": draft.external_id,
-            "kind": kind.value,
-            "suggestedCategory": decision.category,
-            "confidence": round(decision.confidence, 4),
-        },
+        ctx, case, CaseAction.SUBMITTED, from_status=CaseStatus.RECEIVED, payload=submitted_payload(item, decision)
     )
     return case
+
+
+async def _auto_dispatch(ctx: ServiceContext, case: Case, decision: RouteDecision) -> None:
+    """The case just inserted, dispatched as ``dispatch_case`` would (no reload, no co-departments to clear)."""
+    if not decision.certain or decision.lead_department_id is None:
+        return
+    found = await departments.by_ids(ctx.session, ids=[decision.lead_department_id, *decision.co_department_ids])
+    target = auto_dispatch_targets(decision, found)
+    assert target is not None
+    calendar, policy = await calendar_for(ctx.session, settings=ctx.settings), policy_for(ctx.settings)
+    change = apply_dispatch(
+        case, lead=target[0], co=target[1], category=None, now=utcnow(), calendar=calendar, policy=policy
+    )
+    ctx.session.add_all(CaseCoDepartment(case_id=case.id, department_id=d) for d in change.co_department_ids)
+    await record(
+        ctx.as_actor(SYSTEM),
+        case,
+        CaseAction.DISPATCHED,
+        from_status=change.before,
+        note=auto_dispatch_note(decision),
+        payload=change.payload,
+    )

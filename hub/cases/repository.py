@@ -61,15 +61,38 @@ async def is_visible_to_department(session: AsyncSession, *, case_id: int, depar
 
 async def next_case_number(session: AsyncSession, *, day: dt.date) -> int:
     """The next sequence number of a day, atomically (the row stays locked until commit)."""
+    return await allocate_case_numbers(session, day=day, count=1)
+
+
+async def allocate_case_numbers(session: AsyncSession, *, day: dt.date, count: int) -> int:
+    """Reserve ``count`` consecutive sequence numbers of a day in one statement; returns the first."""
     key = day.strftime("%Y%m%d")
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
         insert(CaseCounter)
-        .values(day=key, value=1)
-        .on_conflict_do_update(index_elements=[CaseCounter.day], set_={"value": CaseCounter.value + 1})
+        .values(day=key, value=count)
+        .on_conflict_do_update(index_elements=[CaseCounter.day], set_={"value": CaseCounter.value + count})
         .returning(CaseCounter.value)
     )
-    return int((await session.execute(stmt)).scalar_one())
+    last = int((await session.execute(stmt)).scalar_one())
+    return last - count + 1
+
+
+async def by_externals(
+    session: AsyncSession, *, keys: Sequence[tuple[Channel, str]]
+) -> dict[tuple[Channel, str], Case]:
+    """The cases these (channel, external id) messages already became, in one read."""
+    if not keys:
+        return {}
+    channels = sorted({channel for channel, _ in keys})
+    external_ids = sorted({external_id for _, external_id in keys})
+    stmt = select(Case).where(Case.channel.in_(channels), Case.external_id.in_(external_ids))
+    wanted = set(keys)
+    cases: dict[tuple[Channel, str], Case] = {}
+    for case in (await session.execute(stmt)).scalars():
+        if (case.channel, case.external_id) in wanted:
+            cases[(case.channel, case.external_id)] = case
+    return cases
 
 
 async def pending_extension(session: AsyncSession, *, case_id: int) -> ExtensionRequest | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from auth.permission import Operation
 from auth.principal import Role
@@ -16,8 +19,11 @@ from hub.cases.steps import iso, record, required_text
 from hub.cases.workflow import next_status
 from hub.clock import utcnow
 from hub.context import ServiceContext
+from hub.deadlines.calendar import WorkingCalendar
+from hub.deadlines.policy import DeadlinePolicy
 from hub.deadlines.service import calendar_for, policy_for
 from hub.departments import repository as departments
+from hub.departments.models import Department
 from hub.enums import CaseAction, CaseStatus, DeliveryStatus
 from hub.errors import (
     IllegalTransition,
@@ -28,6 +34,54 @@ from hub.errors import (
 from hub.permissions import require
 
 A = CaseAction
+
+
+@dataclass(frozen=True)
+class DispatchChange:
+    """What a dispatch did to a case: its status before, its co-departments and the event's payload."""
+
+    before: CaseStatus
+    co_department_ids: list[int]
+    payload: dict[str, Any]
+
+
+def require_active(named: Sequence[Department]) -> None:
+    """UnknownDepartment for the first inactive one, as a dispatch naming it by code would give."""
+    inactive = [d.code for d in named if not d.active]
+    if inactive:
+        raise UnknownDepartment(f"unknown department {inactive[0]!r}")
+
+
+def apply_dispatch(
+    case: Case,
+    *,
+    lead: Department,
+    co: Sequence[Department],
+    category: str | None,
+    now: dt.datetime,
+    calendar: WorkingCalendar,
+    policy: DeadlinePolicy,
+) -> DispatchChange:
+    """RECEIVED → DISPATCHED on the case object: lead, deadlines, category; the one rule both dispatch paths use."""
+    target = next_status(A.DISPATCHED, case.status, case.case_no)
+    require_active([lead, *co])
+    co_departments = list({d.code: d for d in co if d.code != lead.code}.values())
+    before = case.status
+    case.status, case.lead_department_id, case.dispatched_at = target, lead.id, now
+    case.claimed_at = None
+    case.sign_deadline = policy.sign_deadline(calendar, now, case.urgency)
+    case.due_at = policy.answer_deadline(calendar, now, case.kind, case.urgency)
+    case.return_deadline = policy.return_window_end(calendar, now)
+    if category:
+        case.category = category
+    payload = {
+        "lead": lead.code,
+        "co": [d.code for d in co_departments],
+        "category": case.category,
+        "signDeadline": iso(case.sign_deadline),
+        "dueAt": iso(case.due_at),
+    }
+    return DispatchChange(before, [d.id for d in co_departments], payload)
 
 
 async def dispatch_case(
@@ -41,33 +95,24 @@ async def dispatch_case(
 ) -> Case:
     """RECEIVED → DISPATCHED: the centre names a lead department and optional co-handlers."""
     case = await load_case(ctx, case_id=case_id, operation=Operation.CASE_DISPATCH)
-    target = next_status(A.DISPATCHED, case.status, case.case_no)
+    next_status(A.DISPATCHED, case.status, case.case_no)
     codes = [lead_department, *co_departments]
     found = await departments.by_codes(ctx.session, codes=codes)
     missing = [c for c in codes if c not in found]
     if missing:
         raise UnknownDepartment(f"unknown department {missing[0]!r}")
-    lead = found[lead_department]
-    co_ids = [found[c].id for c in dict.fromkeys(co_departments) if c != lead_department]
-    now = utcnow()
     calendar, policy = await calendar_for(ctx.session, settings=ctx.settings), policy_for(ctx.settings)
-    before = case.status
-    case.status, case.lead_department_id, case.dispatched_at = target, lead.id, now
-    case.claimed_at = None
-    case.sign_deadline = policy.sign_deadline(calendar, now, case.urgency)
-    case.due_at = policy.answer_deadline(calendar, now, case.kind, case.urgency)
-    case.return_deadline = policy.return_window_end(calendar, now)
-    if category:
-        case.category = category
-    await repository.set_co_departments(ctx.session, case_id=case.id, department_ids=co_ids)
-    payload = {
-        "lead": lead.code,
-        "co": [c for c in dict.fromkeys(co_departments) if c != lead_department],
-        "category": case.category,
-        "signDeadline": iso(case.sign_deadline),
-        "dueAt": iso(case.due_at),
-    }
-    await record(ctx, case, A.DISPATCHED, from_status=before, note=note, payload=payload)
+    change = apply_dispatch(
+        case,
+        lead=found[lead_department],
+        co=[found[c] for c in co_departments],
+        category=category,
+        now=utcnow(),
+        calendar=calendar,
+        policy=policy,
+    )
+    await repository.set_co_departments(ctx.session, case_id=case.id, department_ids=change.co_department_ids)
+    await record(ctx, case, A.DISPATCHED, from_status=change.before, note=note, payload=change.payload)
     return case
 
 

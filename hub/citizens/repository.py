@@ -26,3 +26,19 @@ async def get_many(session: AsyncSession, *, ids: Sequence[int]) -> list[Citizen
     if not ids:
         return []
     return list((await session.execute(select(Citizen).where(Citizen.id.in_(ids)))).scalars())
+
+
+async def citizens_by_identities(
+    session: AsyncSession, *, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Citizen]:
+    """The citizen behind each known (kind, value), in one read."""
+    if not keys:
+        return {}
+    kinds, values = sorted({k for k, _ in keys}), sorted({v for _, v in keys})
+    stmt = (
+        select(CitizenIdentity.kind, CitizenIdentity.value, Citizen)
+        .join(Citizen, Citizen.id == CitizenIdentity.citizen_id)
+        .where(CitizenIdentity.kind.in_(kinds), CitizenIdentity.value.in_(values))
+    )
+    wanted = set(keys)
+    return {(kind, value): person for kind, value, person in await session.execute(stmt) if (kind, value) in wanted}

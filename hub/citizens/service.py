@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +56,46 @@ async def _link(session: AsyncSession, *, citizen: CitizenDraft, keys: list[tupl
             session.add(CitizenIdentity(citizen_id=person.id, kind=kind, value=value))
     await session.flush()
     return person
+
+
+async def link_citizens(
+    session: AsyncSession, *, citizens: Sequence[tuple[CitizenDraft, str]]
+) -> list[Citizen | None]:
+    """``link_citizen`` for each (citizen, channel) in turn, with one read and one insert per table.
+
+    The same rules apply as one draft after another: the first known key (phone before account) names the
+    person, new keys are bound to them, a missing phone or name is filled in. The caller runs this inside a
+    savepoint: a concurrent binding of the same identity surfaces as IntegrityError at the flush.
+    """
+    keyed = [(draft, identity_keys(citizen=draft, channel=channel)) for draft, channel in citizens]
+    known = await repository.citizens_by_identities(session, keys=[k for _, keys in keyed for k in keys])
+    people: list[Citizen | None] = []
+    created: list[Citizen] = []
+    bindings: list[tuple[Citizen, str, str]] = []
+    for draft, keys in keyed:
+        if not keys and not draft.name:
+            people.append(None)
+            continue
+        hits = [known[k] for k in keys if k in known]
+        if hits:
+            person = hits[0]
+        else:
+            person = Citizen(name=draft.name, phone=_clear_phone(draft.phone), id_number=draft.id_number)
+            created.append(person)
+        if person.phone is None and _clear_phone(draft.phone):
+            person.phone = draft.phone
+        if person.name is None and draft.name:
+            person.name = draft.name
+        for kind, value in keys:
+            if (kind, value) not in known:
+                known[(kind, value)] = person
+                bindings.append((person, kind, value))
+        people.append(person)
+    session.add_all(created)
+    await session.flush()
+    session.add_all(CitizenIdentity(citizen_id=person.id, kind=kind, value=value) for person, kind, value in bindings)
+    await session.flush()
+    return people
 
 
 def _clear_phone(phone: str | None) -> str | None:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from auth.principal import Principal, Role
 from connectors.base import CaseDraft, Page
 from connectors.registry import channel_value
-from hub.cases.intake import SubmitResult, submit_case
+from hub.cases.drafts import CheckedDraft, check_draft
+from hub.cases.intake import SubmitResult, submit_case, submit_drafts
 from hub.cases.models import Case
 from hub.cases.repository import get as get_case
 from hub.clock import utcnow
@@ -52,25 +53,37 @@ class IngestResult:
 
 
 async def ingest_drafts(ctx: ServiceContext, *, channel: str, drafts: Sequence[CaseDraft]) -> IngestResult:
-    """Submit every draft as the channel's connector; a draft the hub refuses is dead-lettered, not fatal."""
+    """Submit every draft as the channel's connector; a draft the hub refuses is dead-lettered, not fatal.
+
+    The valid drafts are stored as one page (``submit_drafts``: set-based, falling back to draft by draft when a
+    concurrent transaction got to one of them first); ``cases`` lists their cases in the drafts' order.
+    """
     value = channel_value(channel_name(channel))
     connector_ctx = ctx.as_actor(connector_principal(channel))
-    result = IngestResult()
-    for draft in drafts:
+    outcomes: list[SubmitResult | ValidationFailed | None] = [None] * len(drafts)
+    checked: list[tuple[int, CheckedDraft]] = []
+    for index, draft in enumerate(drafts):
         try:
             if draft.channel != value:
                 raise ValidationFailed(f"a {draft.channel} message in the {value} stream")
-            async with ctx.session.begin_nested():
-                submitted = await submit_case(connector_ctx, draft=draft)
+            checked.append((index, check_draft(draft)))
         except ValidationFailed as exc:
-            # its writes were rolled back to the savepoint; skipping it keeps one bad message from blocking the channel
-            result.rejected.append((draft.external_id, exc.message))
+            outcomes[index] = exc
+    stored = await submit_drafts(connector_ctx, items=[item for _, item in checked])
+    for (index, _), submitted in zip(checked, stored, strict=True):
+        outcomes[index] = submitted
+    result = IngestResult()
+    for draft, outcome in zip(drafts, outcomes, strict=True):
+        if isinstance(outcome, ValidationFailed):
+            # skipping it keeps one bad message from blocking the channel
+            result.rejected.append((draft.external_id, outcome.message))
             add_dead_letter(ctx.session, job="ingest", channel=value, ref=draft.external_id, status="REJECTED",
-                            error=exc.message, now=utcnow())
-            log.warning("%s draft refused: %s", value, exc.message)
+                            error=outcome.message, now=utcnow())
+            log.warning("%s draft refused: %s", value, outcome.message)
             continue
-        result.cases.append(submitted.case)
-        if submitted.created:
+        assert outcome is not None
+        result.cases.append(outcome.case)
+        if outcome.created:
             result.created += 1
         else:
             result.repeated += 1

@@ -65,12 +65,36 @@ async def route(
     certainty_threshold: float,
 ) -> RouteDecision:
     """Match the rules by priority; certain when a keyword rule or a confident category picks one."""
+    return decide_route(
+        await repository.active_rules(session),
+        title=title,
+        content=content,
+        channel=channel,
+        kind=kind,
+        region=region,
+        category_hint=category_hint,
+        certainty_threshold=certainty_threshold,
+    )
+
+
+def decide_route(
+    rules: Sequence[RoutingRule],
+    *,
+    title: str,
+    content: str,
+    channel: str,
+    kind: str,
+    region: str | None = None,
+    category_hint: str | None = None,
+    certainty_threshold: float,
+) -> RouteDecision:
+    """``route`` over rules already loaded (active, in priority order), so a page reads them once."""
     suggestion = suggest_category(title=title, content=content)
     category, confidence = suggestion.category, suggestion.confidence
     if category_hint and category_hint in {name for name, _ in suggestion.ranked}:
         category, confidence = category_hint, 1.0
     text = f"{title}\n{content}"
-    for rule in await repository.active_rules(session):
+    for rule in rules:
         matched, by_keyword = _matches(rule, text=text, category=category, region=region, channel=channel, kind=kind)
         if not matched:
             continue

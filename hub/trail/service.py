@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.principal import Principal
@@ -18,6 +19,7 @@ from hub.trail.models import CaseEvent, ReadLog
 
 GENESIS = "0" * 64
 NEW_EVENTS_KEY = "hub.new_events"
+_HEADS_KEY = "hub.chain_heads"
 
 
 def canonical_json(fields: Mapping[str, Any]) -> str:
@@ -47,6 +49,72 @@ def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical_json(fields)).encode("utf-8")).hexdigest()
 
 
+def new_event(
+    *,
+    case_id: int,
+    seq: int,
+    prev_hash: str,
+    actor: Principal,
+    action: str,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    note: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+    at: dt.datetime,
+) -> CaseEvent:
+    """An event chained after ``prev_hash`` with its hash computed (not yet added to a session)."""
+    event = CaseEvent(
+        case_id=case_id,
+        seq=seq,
+        action=action,
+        actor_subject=actor.subject,
+        actor_role=actor.primary_role.value,
+        actor_department=actor.department,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        payload=dict(payload or {}),
+        at=at.astimezone(dt.UTC),
+        prev_hash=prev_hash,
+    )
+    event.hash = chain_hash(prev_hash, event_fields(event))
+    return event
+
+
+def _heads(session: AsyncSession) -> dict[int, tuple[object, int, str]]:
+    """Chain heads known to this unit of work: case id → (anchor row, seq, hash); reset with each transaction."""
+    root = session.sync_session.get_transaction()
+    cached = session.info.get(_HEADS_KEY)
+    if cached is None or cached[0] is not root:
+        cached = (root, {})
+        session.info[_HEADS_KEY] = cached
+    heads: dict[int, tuple[object, int, str]] = cached[1]
+    return heads
+
+
+def start_chain(session: AsyncSession, *, case: object, case_id: int) -> None:
+    """Note that a case was created in this unit of work, so its chain starts at GENESIS without a read."""
+    _heads(session)[case_id] = (case, 0, GENESIS)
+
+
+def register_events(session: AsyncSession, events: Sequence[CaseEvent]) -> None:
+    """Remember flushed events as their chains' heads and queue them for publishing after commit."""
+    heads = _heads(session)
+    for event in events:
+        heads[event.case_id] = (event, event.seq, event.hash)
+    # Whoever commits this unit of work publishes these to live subscribers afterwards.
+    session.info.setdefault(NEW_EVENTS_KEY, []).extend(events)
+
+
+async def _head(session: AsyncSession, case_id: int) -> tuple[int, str]:
+    cached = _heads(session).get(case_id)
+    # A row written inside a savepoint that was rolled back is no longer persistent: read the chain again.
+    if cached is not None and inspect(cached[0]).persistent:
+        return cached[1], cached[2]
+    last = await repository.last_event(session, case_id=case_id)
+    return (last.seq, last.hash) if last else (0, GENESIS)
+
+
 async def append_event(
     session: AsyncSession,
     *,
@@ -59,35 +127,31 @@ async def append_event(
     payload: Mapping[str, Any] | None = None,
     at: dt.datetime | None = None,
 ) -> CaseEvent:
-    """Append one event to a case's chain. The caller holds the case row lock."""
-    last = await repository.last_event(session, case_id=case_id)
-    moment = (at or utcnow()).astimezone(dt.UTC)
-    event = CaseEvent(
+    """Append one event to a case's chain. The caller holds the case row lock (or created the case)."""
+    seq, prev_hash = await _head(session, case_id)
+    event = new_event(
         case_id=case_id,
-        seq=(last.seq + 1) if last else 1,
+        seq=seq + 1,
+        prev_hash=prev_hash,
+        actor=actor,
         action=action,
-        actor_subject=actor.subject,
-        actor_role=actor.primary_role.value,
-        actor_department=actor.department,
         from_status=from_status,
         to_status=to_status,
         note=note,
-        payload=dict(payload or {}),
-        at=moment,
-        prev_hash=last.hash if last else GENESIS,
+        payload=payload,
+        at=at or utcnow(),
     )
-    event.hash = chain_hash(event.prev_hash, event_fields(event))
     session.add(event)
     await session.flush()
-    # Whoever commits this unit of work publishes these to live subscribers afterwards.
-    session.info.setdefault(NEW_EVENTS_KEY, []).append(event)
+    register_events(session, [event])
     return event
 
 
 def take_new_events(session: AsyncSession) -> list[CaseEvent]:
     """The events this unit of work appended, once (for publishing after commit)."""
     events = session.info.pop(NEW_EVENTS_KEY, [])
-    return list(events)
+    # Events of a savepoint that was rolled back never happened.
+    return [e for e in events if inspect(e).has_identity]
 
 
 @dataclass(frozen=True)

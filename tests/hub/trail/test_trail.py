@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from helpers import CONNECTOR, DISPATCHER, draft
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import DBAPIError
 
 from hub.cases import service as workflow
@@ -78,3 +78,32 @@ async def test_hub_audit_verify_exit_codes(district) -> None:  # type: ignore[no
     bad = await asyncio.to_thread(_verify_cli, env)
     assert bad.returncode == 1
     assert case_no in bad.stdout and "seq 3" in bad.stdout
+
+
+async def test_a_unit_of_work_keeps_chain_heads_but_not_rolled_back_ones(district) -> None:  # type: ignore[no-untyped-def]
+    case_id, _ = await _case_with_events(district)
+    seen: list[str] = []
+    async with district.ctx(DISPATCHER) as ctx:
+        await workflow.add_note(ctx, case_id=case_id, note="一")  # reads the head once
+        with pytest.raises(RuntimeError):
+            async with ctx.session.begin_nested():
+                await workflow.add_note(ctx, case_id=case_id, note="撤回")
+                raise RuntimeError("rolled back with its savepoint")
+
+        def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+            seen.append(statement)
+
+        event.listen(district.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            await workflow.add_note(ctx, case_id=case_id, note="二")  # the cached head was undone: read again
+            await workflow.add_note(ctx, case_id=case_id, note="三")  # now known: no read
+        finally:
+            event.remove(district.engine.sync_engine, "before_cursor_execute", count)
+    heads = [s for s in seen if s.lstrip().startswith("SELECT") and "FROM case_event" in s]
+    assert len(heads) == 1
+    async with district.sessions() as session:
+        notes = (await session.execute(
+            select(CaseEvent.seq, CaseEvent.note).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)
+        )).all()
+        assert [n for _, n in notes][-3:] == ["一", "二", "三"] and [s for s, _ in notes] == [1, 2, 3, 4, 5, 6]
+        assert (await verify_chains(session, case_id=case_id)).intact

@@ -1,0 +1,142 @@
+"""What both intake paths share: checking a draft, the case row it becomes, where auto-dispatch sends it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from connectors.base import CaseDraft
+from hub.cases.kinds import guess_kind
+from hub.cases.models import Case
+from hub.citizens.models import Citizen
+from hub.departments.models import Department
+from hub.enums import CaseKind, CaseStatus, Channel, Urgency
+from hub.errors import ValidationFailed
+from hub.routing.service import RouteDecision
+
+MAX_TITLE = 300
+MAX_CONTENT = 20000
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """The case a draft became, and whether this call created it (False: a repeat of an earlier one)."""
+
+    case: Case
+    created: bool
+    route: RouteDecision | None = None
+
+
+@dataclass(frozen=True)
+class CheckedDraft:
+    """A draft that passed validation, with its normalised fields."""
+
+    draft: CaseDraft
+    channel: Channel
+    kind: CaseKind
+    urgency: Urgency
+    title: str
+    content: str
+
+    @property
+    def key(self) -> tuple[Channel, str]:
+        """What makes a message the same message: (channel, external id)."""
+        return self.channel, self.draft.external_id
+
+
+def check_draft(draft: CaseDraft) -> CheckedDraft:
+    """The draft's normalised fields, or ValidationFailed naming what is wrong."""
+    try:
+        channel = Channel(draft.channel)
+    except ValueError:
+        raise ValidationFailed(f"unknown channel {draft.channel!r}") from None
+    if not draft.external_id or not draft.external_id.strip() or len(draft.external_id) > 128:
+        raise ValidationFailed("a case needs the channel's external id (1–128 characters)")
+    content = " ".join((draft.content or "").split()) if draft.content else ""
+    title = " ".join((draft.title or "").split())
+    if not content and not title:
+        raise ValidationFailed("a case needs a title or content")
+    if len(content) > MAX_CONTENT:
+        raise ValidationFailed(f"content longer than {MAX_CONTENT} characters")
+    title = (title or content[:40])[:MAX_TITLE]
+    try:
+        kind = CaseKind(draft.kind) if draft.kind else guess_kind(title, content)
+        urgency = Urgency(draft.urgency) if draft.urgency else Urgency.NORMAL
+    except ValueError:
+        raise ValidationFailed("unknown kind or urgency") from None
+    if draft.received_at.tzinfo is None:
+        raise ValidationFailed("received_at must carry a timezone")
+    return CheckedDraft(draft, channel, kind, urgency, title, content or title)
+
+
+def _raw_text(raw: object) -> str:
+    if isinstance(raw, str):
+        return raw
+    return json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def build_case(
+    item: CheckedDraft, *, case_no: str, decision: RouteDecision, citizen: Citizen | None, now: dt.datetime
+) -> Case:
+    """The new case row of a checked draft (RECEIVED, not yet added to a session)."""
+    draft = item.draft
+    return Case(
+        case_no=case_no,
+        channel=item.channel,
+        external_id=draft.external_id,
+        kind=item.kind,
+        status=CaseStatus.RECEIVED,
+        urgency=item.urgency,
+        title=item.title,
+        content=item.content,
+        category=decision.category,
+        suggested_category=decision.category,
+        suggestion_confidence=round(decision.confidence, 4),
+        address=draft.address,
+        region=draft.region,
+        citizen_id=citizen.id if citizen else None,
+        received_at=draft.received_at.astimezone(dt.UTC),
+        reply_to=dict(draft.reply_to),
+        raw_payload=_raw_text(draft.raw),
+        created_at=now,
+    )
+
+
+def case_number(prefix: str, day: dt.date, number: int) -> str:
+    """The human-readable case number: prefix, local day, six-digit sequence of that day."""
+    return f"{prefix}{day:%Y%m%d}{number:06d}"
+
+
+def submitted_payload(item: CheckedDraft, decision: RouteDecision) -> dict[str, Any]:
+    """The payload of a case's SUBMITTED event."""
+    return {
+        "channel": item.channel.value,
+        "externalId": item.draft.external_id,
+        "kind": item.kind.value,
+        "suggestedCategory": decision.category,
+        "confidence": round(decision.confidence, 4),
+    }
+
+
+def auto_dispatch_targets(
+    decision: RouteDecision, departments: Mapping[int, Department]
+) -> tuple[Department, list[Department]] | None:
+    """The lead and co-departments a certain decision dispatches to, or None when it waits for the centre."""
+    if not decision.certain or decision.lead_department_id is None:
+        return None
+    lead = departments[decision.lead_department_id]
+    return lead, [departments[i] for i in decision.co_department_ids if i in departments]
+
+
+def auto_dispatch_note(decision: RouteDecision) -> str:
+    """The note of an automatic dispatch: why the hub was sure."""
+    return "auto-dispatched: " + "; ".join(decision.reasons)
+
+
+def local_day(now: dt.datetime, timezone: str) -> dt.date:
+    """The district's calendar day at a moment (case numbers count per local day)."""
+    return now.astimezone(ZoneInfo(timezone)).date()
