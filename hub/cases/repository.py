@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.cases.models import Case, CaseCoDepartment, CaseCounter, ExtensionRequest
 from hub.enums import Channel, ExtensionStatus
+from hub.sql import one_of
 
 
 def department_clause(department_id: int) -> ColumnElement[bool]:
@@ -86,7 +87,7 @@ async def by_externals(
         return {}
     channels = sorted({channel for channel, _ in keys})
     external_ids = sorted({external_id for _, external_id in keys})
-    stmt = select(Case).where(Case.channel.in_(channels), Case.external_id.in_(external_ids))
+    stmt = select(Case).where(Case.channel.in_(channels), one_of(Case.external_id, external_ids))
     wanted = set(keys)
     cases: dict[tuple[Channel, str], Case] = {}
     for case in (await session.execute(stmt)).scalars():

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.citizens.models import Citizen, CitizenIdentity
+from hub.sql import one_of
 
 
 async def find_by_identities(session: AsyncSession, *, keys: Sequence[tuple[str, str]]) -> list[CitizenIdentity]:
@@ -38,7 +39,7 @@ async def citizens_by_identities(
     stmt = (
         select(CitizenIdentity.kind, CitizenIdentity.value, Citizen)
         .join(Citizen, Citizen.id == CitizenIdentity.citizen_id)
-        .where(CitizenIdentity.kind.in_(kinds), CitizenIdentity.value.in_(values))
+        .where(CitizenIdentity.kind.in_(kinds), one_of(CitizenIdentity.value, values))
     )
     wanted = set(keys)
     return {(kind, value): person for kind, value, person in await session.execute(stmt) if (kind, value) in wanted}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -26,6 +27,23 @@ def _require_aware(moment: dt.datetime, name: str) -> None:
     """Reject naive datetimes: a deadline without a timezone is ambiguous."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware")
+
+
+@lru_cache(maxsize=1)
+def _china() -> holidays.HolidayBase:
+    """The package's China calendar, built once per process (building it imports its data: a third of a second)."""
+    return holidays.China()
+
+
+@lru_cache(maxsize=64)
+def _official_working_days(year: int) -> frozenset[dt.date]:
+    """A year's working days by the package alone; calendars add their overrides on top (they change, this not)."""
+    package, day, working = _china(), dt.date(year, 1, 1), set()
+    while day.year == year:
+        if package.is_working_day(day):
+            working.add(day)
+        day += dt.timedelta(days=1)
+    return frozenset(working)
 
 
 class WorkingCalendar:
@@ -54,7 +72,7 @@ class WorkingCalendar:
             day: CalendarDayKind(kind) for day, kind in (overrides or {}).items()
         }
         self._override_years = frozenset(day.year for day in self._overrides)
-        self._package = holidays.China()
+        self._package = _china()
         self._working_by_year: dict[int, frozenset[dt.date]] = {}
 
     @classmethod
@@ -93,13 +111,10 @@ class WorkingCalendar:
         cached = self._working_by_year.get(year)
         if cached is not None:
             return cached
-        day = dt.date(year, 1, 1)
-        working: set[dt.date] = set()
-        while day.year == year:
-            kind = self._overrides.get(day)
-            if kind is CalendarDayKind.WORKDAY or (kind is None and self._package.is_working_day(day)):
-                working.add(day)
-            day += dt.timedelta(days=1)
+        working = set(_official_working_days(year))
+        for day, kind in self._overrides.items():
+            if day.year == year:
+                (working.add if kind is CalendarDayKind.WORKDAY else working.discard)(day)
         result = frozenset(working)
         self._working_by_year[year] = result
         return result

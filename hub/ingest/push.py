@@ -24,6 +24,7 @@ from hub.errors import ValidationFailed
 from hub.ingest import repository
 from hub.ingest.config import channel_name
 from hub.ingest.service import PushResult, ingest_drafts
+from hub.sql import one_of
 
 # Keeps each IN (...) list well inside every driver's parameter limit.
 _CHUNK = 500
@@ -41,7 +42,7 @@ async def _existing_cases(ctx: ServiceContext, channel: str, external_ids: Seque
     out: dict[str, Case] = {}
     for start in range(0, len(external_ids), _CHUNK):
         chunk = external_ids[start : start + _CHUNK]
-        stmt = select(Case).where(Case.channel == Channel(channel), Case.external_id.in_(chunk))
+        stmt = select(Case).where(Case.channel == Channel(channel), one_of(Case.external_id, chunk))
         out.update((case.external_id, case) for case in (await ctx.session.execute(stmt)).scalars())
     return out
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.ingest.models import ConnectorState
 from hub.ingest.records import ConnectorPause, InboundReceipt
+from hub.sql import one_of
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -121,7 +122,7 @@ async def receipts_for(session: AsyncSession, *, channel: str, keys: Sequence[st
     found: dict[str, int | None] = {}
     for start in range(0, len(keys), 500):
         stmt = select(InboundReceipt.dedupe_key, InboundReceipt.case_id).where(
-            InboundReceipt.channel == channel, InboundReceipt.dedupe_key.in_(keys[start : start + 500])
+            InboundReceipt.channel == channel, one_of(InboundReceipt.dedupe_key, keys[start : start + 500])
         )
         found.update((key, case_id) for key, case_id in (await session.execute(stmt)).all())
     return found
