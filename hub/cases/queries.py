@@ -5,16 +5,18 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from hub.cases.models import Case, CaseCoDepartment, Reply
 from hub.cases.repository import department_clause
 from hub.cases.types import CaseFilter, CaseOrder
+from hub.departments import cache as department_cache
 from hub.departments.models import Department
 from hub.errors import ValidationFailed
 from hub.trail.models import CaseEvent
@@ -30,11 +32,19 @@ class CasePage:
     total: int
 
 
-def _dept_id(code: str) -> ColumnElement[int]:
+def _dept_id(code: str, known: Mapping[str, int]) -> ColumnElement[int] | int:
+    """The department's id from the cache (a plain value the planner can use), else a subquery by code."""
+    found = known.get(code)
+    if found is not None:
+        return found
     return select(Department.id).where(Department.code == code).scalar_subquery()
 
 
-def _conditions(f: CaseFilter) -> list[ColumnElement[bool]]:
+def _conditions(
+    f: CaseFilter, known: Mapping[str, int] | None = None, *, department: bool = True
+) -> list[ColumnElement[bool]]:
+    """The filter as conditions; ``department=False`` leaves `f.department` to the caller."""
+    known = known or {}
     conds: list[ColumnElement[bool]] = []
     if f.status:
         conds.append(Case.status.in_(f.status))
@@ -45,15 +55,16 @@ def _conditions(f: CaseFilter) -> list[ColumnElement[bool]]:
     if f.category:
         conds.append(Case.category.in_(f.category))
     if f.lead_department:
-        conds.append(Case.lead_department_id == _dept_id(f.lead_department))
+        conds.append(Case.lead_department_id == _dept_id(f.lead_department, known))
     if f.co_department:
         conds.append(
             exists().where(
-                CaseCoDepartment.case_id == Case.id, CaseCoDepartment.department_id == _dept_id(f.co_department)
+                CaseCoDepartment.case_id == Case.id,
+                CaseCoDepartment.department_id == _dept_id(f.co_department, known),
             )
         )
-    if f.department:
-        dept = _dept_id(f.department)
+    if f.department and department:
+        dept = _dept_id(f.department, known)
         conds.append(
             or_(
                 Case.lead_department_id == dept,
@@ -132,11 +143,15 @@ async def page_of_cases(
     scope_department_id: int | None,
 ) -> CasePage:
     """Cases matching the filter within the caller's scope, one keyset page, and the total count."""
-    conds = _conditions(filter)
-    if scope_department_id is not None:
-        conds.append(department_clause(scope_department_id))
-    total = int(await session.scalar(select(func.count()).select_from(Case).where(*conds)) or 0)
-    stmt = select(Case).where(*conds)
+    known = {code: d.id for code, d in (await department_cache.directory(session)).by_code.items()}
+    # "Cases department D leads or co-handles", from the scope and/or the filter (a handler's inbox filters by its
+    # own department: one condition, not the same one twice). An unknown code keeps its subquery in `_conditions`.
+    filtered = known.get(filter.department) if filter.department else None
+    departments = sorted({d for d in (scope_department_id, filtered) if d is not None})
+    conds = _conditions(filter, known, department=filtered is None)
+    scoped = [*conds, *(department_clause(d) for d in departments)]
+    total = await _count(session, conds, departments)
+    stmt = select(Case).where(*scoped)
     if after:
         stmt = stmt.where(_keyset(order, after))
     rows = list((await session.execute(_ordered(stmt, order).limit(first + 1))).scalars())
@@ -144,6 +159,25 @@ async def page_of_cases(
     page = rows[:first]
     cursors = [_encode(order, getattr(c, column.key), c.id) for c in page]
     return CasePage(page, cursors, len(rows) > first, total)
+
+
+async def _count(session: AsyncSession, conds: list[ColumnElement[bool]], departments: list[int]) -> int:
+    """How many cases match; for one department as the sum of two disjoint counts.
+
+    `lead = D OR EXISTS (co-handled by D)` keeps PostgreSQL from turning the EXISTS into a join, so it reads every
+    matching case from the heap; `lead = D` (answered from an index) plus `lead IS DISTINCT FROM D AND EXISTS
+    (…)` (a hash semi-join of the department's co-handled ids with the open-cases index) counts the same rows.
+    """
+    if len(departments) != 1:
+        scoped = [*conds, *(department_clause(d) for d in departments)]
+        return int(await session.scalar(select(func.count()).select_from(Case).where(*scoped)) or 0)
+    (department_id,) = departments
+    co = exists().where(CaseCoDepartment.case_id == Case.id, CaseCoDepartment.department_id == department_id)
+    lead = select(func.count()).select_from(Case).where(*conds, Case.lead_department_id == department_id)
+    other = select(func.count()).select_from(Case).where(
+        *conds, Case.lead_department_id.is_distinct_from(department_id), co
+    )
+    return int(await session.scalar(select(lead.scalar_subquery() + other.scalar_subquery())) or 0)
 
 
 async def visible_case(
@@ -158,13 +192,23 @@ async def visible_case(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def events_by_case(session: AsyncSession, *, case_ids: Sequence[int]) -> dict[int, list[CaseEvent]]:
-    """The trail of many cases at once (one statement)."""
+async def events_by_case(
+    session: AsyncSession, *, case_ids: Sequence[int], last: int | None = None
+) -> dict[int, list[CaseEvent]]:
+    """The trail of many cases at once (one statement), oldest first; with ``last``, only each case's last N."""
     out: dict[int, list[CaseEvent]] = {i: [] for i in case_ids}
-    if case_ids:
+    if not case_ids or (last is not None and last <= 0):
+        return out
+    if last is None:
         stmt = select(CaseEvent).where(CaseEvent.case_id.in_(case_ids)).order_by(CaseEvent.case_id, CaseEvent.seq)
-        for event in (await session.execute(stmt)).scalars():
-            out[event.case_id].append(event)
+    else:
+        # A window per case instead of every event of the page's cases (one case can have dozens).
+        position = func.row_number().over(partition_by=CaseEvent.case_id, order_by=CaseEvent.seq.desc())
+        ranked = select(CaseEvent, position.label("position")).where(CaseEvent.case_id.in_(case_ids)).subquery()
+        event = aliased(CaseEvent, ranked)
+        stmt = select(event).where(ranked.c.position <= last).order_by(ranked.c.case_id, ranked.c.seq)
+    for row in (await session.execute(stmt)).scalars():
+        out[row.case_id].append(row)
     return out
 
 
@@ -182,7 +226,9 @@ async def co_departments_by_case(session: AsyncSession, *, case_ids: Sequence[in
     """Co-handling department ids of many cases at once."""
     out: dict[int, list[int]] = {i: [] for i in case_ids}
     if case_ids:
-        stmt = select(CaseCoDepartment).where(CaseCoDepartment.case_id.in_(case_ids))
-        for row in (await session.execute(stmt)).scalars():
-            out[row.case_id].append(row.department_id)
+        stmt = select(CaseCoDepartment.case_id, CaseCoDepartment.department_id).where(
+            CaseCoDepartment.case_id.in_(case_ids)
+        )
+        for case_id, department_id in (await session.execute(stmt)).all():
+            out[case_id].append(department_id)
     return out
