@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=[], help="with --reuse: run only these sections")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9", help="for the worker's memory figure")
+    parser.add_argument(
+        "--api-workers", type=int, default=1, help="`hub serve --workers N` (default 1, as the baseline app)"
+    )
     args = parser.parse_args(argv)
     mode = FULL if args.full else QUICK
     url = args.database_url or DEFAULT_URL.format(mode=mode.name)
@@ -32,7 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.only and not args.reuse:
         parser.error("--only needs --reuse (the sections measure an existing history)")
     only = frozenset(args.only)
-    report = asyncio.run(run(url, mode, seed=args.seed, reuse=args.reuse, redis_url=args.redis_url, only=only))
+    report = asyncio.run(
+        run(
+            url,
+            mode,
+            seed=args.seed,
+            reuse=args.reuse,
+            redis_url=args.redis_url,
+            only=only,
+            api_workers=args.api_workers,
+        )
+    )
     path = report.save(dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
     print("\n" + report.table())
     print(f"\nJSON: {path}")

@@ -58,8 +58,8 @@ def _dsn() -> str:
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    """One pool for the process."""
-    app.state.pool = await asyncpg.create_pool(_dsn(), min_size=2, max_size=10)
+    """One pool for the process; JIT off as on the hub's own connections (`hub.db.make_engine`)."""
+    app.state.pool = await asyncpg.create_pool(_dsn(), min_size=2, max_size=10, server_settings={"jit": "off"})
     yield
     await app.state.pool.close()
 

@@ -173,18 +173,22 @@ async def _inbox(report: Report, url: str, mode: Mode, api: Proc, baseline: Proc
     _section("inbox (handler NH-ZJ: open cases, 50 per page) over HTTP")
     settings = target_for(url).settings
     token = handler_token(settings)
-    small = await statements_per_request(settings, token, 10, OPEN)
-    large = await statements_per_request(settings, token, 50, OPEN)
+    small, small_log = await statements_per_request(settings, token, 10, OPEN)
+    large, large_log = await statements_per_request(settings, token, 50, OPEN)
     report.add(
-        "inbox SQL statements per request (page 10 / 50)",
-        f"{small} / {large}",
+        "inbox SQL statements per request (page 10 / 50; + read-log rows)",
+        f"{small} + {small_log} / {large} + {large_log}",
         "1 (hand-written)",
         "",
         "same for both sizes",
         small == large,
     )
     same = await same_cases(api, baseline, token, first=50, status=OPEN)
-    figures: dict[str, Any] = {"statements": {"10": small, "50": large}, "same_data_as_baseline": same}
+    figures: dict[str, Any] = {
+        "statements": {"10": small, "50": large},
+        "read_log_rows": {"10": small_log, "50": large_log},
+        "same_data_as_baseline": same,
+    }
     single = replace(mode.inbox, concurrency=1, max_requests=mode.inbox.max_requests // 4)
     for first in (50, 10):
         # latency: one client at a time (no queueing); throughput: the configured number of clients
@@ -262,7 +266,14 @@ SECTIONS = ("ingest", "queries", "inbox", "wechat")
 
 
 async def run(
-    url: str, mode: Mode, *, seed: int = 1, reuse: bool = False, redis_url: str, only: frozenset[str] = frozenset()
+    url: str,
+    mode: Mode,
+    *,
+    seed: int = 1,
+    reuse: bool = False,
+    redis_url: str,
+    only: frozenset[str] = frozenset(),
+    api_workers: int = 1,
 ) -> Report:
     """Every section in order (or ``only`` those, with ``reuse``); a section whose feature has not landed says so."""
     wanted = only or frozenset(SECTIONS)
@@ -285,7 +296,12 @@ async def run(
     if importlib.util.find_spec("hub.jobs.worker") and redis:
         worker = start_worker(url, redis_url)
     # With Redis the API runs no embedded worker or scheduler (the production shape): nothing else touches the data.
-    api = start_api(url, **wechat.server_env(), **({"HUB_REDIS_URL": redis_url} if redis else {}))
+    if api_workers > 1 and not redis:
+        raise SystemExit("bench: --api-workers above 1 needs Redis (hub serve --workers needs HUB_REDIS_URL)")
+    report.data["meta"]["api_workers"] = api_workers
+    api = start_api(
+        url, workers=api_workers, **wechat.server_env(), **({"HUB_REDIS_URL": redis_url} if redis else {})
+    )
     baseline = start_baseline(url)
     try:
         if "inbox" in wanted:

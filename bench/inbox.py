@@ -50,8 +50,14 @@ def _variables(first: int, status: list[str] | None) -> dict[str, Any]:
     return {"first": first, "department": DEPARTMENT, "status": status}
 
 
-async def statements_per_request(settings: Settings, token: str, first: int, status: list[str] | None) -> int:
-    """SQL statements one inbox request costs, counted by the app's own engine (in process, same query)."""
+async def statements_per_request(
+    settings: Settings, token: str, first: int, status: list[str] | None
+) -> tuple[int, int]:
+    """SQL statements one inbox request costs, counted by the app's own engine (in process, same query).
+
+    Returned as (reads, read-log rows): the read log is written only when a citizen is shown in clear, which
+    depends on the page's data (a page of WeChat citizens without a phone writes none), not on its size.
+    """
     from hub.app import create_app
 
     app = create_app(settings)
@@ -75,7 +81,8 @@ async def statements_per_request(settings: Settings, token: str, first: int, sta
     if payload.get("errors"):
         raise RuntimeError(f"inbox query failed: {payload['errors'][0].get('message')}")
     await engine.dispose()
-    return len(seen)
+    logged = sum(1 for statement in seen if statement.lstrip().upper().startswith("INSERT INTO READ_LOG"))
+    return len(seen) - logged, logged
 
 
 @dataclass(frozen=True)

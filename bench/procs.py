@@ -116,10 +116,12 @@ def wait_ready(proc: Proc, path: str = "/healthz", timeout: float = 90.0) -> Non
     raise RuntimeError(f"{proc.name} did not become ready on {proc.base_url}{path}:\n{tail}")
 
 
-def start_api(database_url: str, **extra_env: str) -> Proc:
-    """`hub serve` (uvicorn, one process) on a free port, ready."""
+def start_api(database_url: str, *, workers: int = 1, **extra_env: str) -> Proc:
+    """`hub serve` (uvicorn, one process unless ``workers``) on a free port, ready."""
     port = free_port()
     argv = [sys.executable, "-m", "hub.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if workers > 1:
+        argv += ["--workers", str(workers)]
     proc = start("api", argv, hub_env(database_url, **extra_env), port=port)
     wait_ready(proc)
     return proc

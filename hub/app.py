@@ -21,7 +21,7 @@ from auth.principal import Principal
 from hub.auth_routes import auth_router
 from hub.channel_routes import channel_router
 from hub.db import make_engine, make_sessionmaker
-from hub.departments import repository as departments
+from hub.departments.cache import active_by_code
 from hub.events import EventBus, make_bus
 from hub.ingest.batcher import PushBatcher
 from hub.jobs.worker import start_embedded_worker
@@ -139,10 +139,19 @@ def create_app(
     return app
 
 
+def served_app() -> FastAPI:
+    """`hub serve --workers N`: each uvicorn worker process builds its app from the environment."""
+    from hub.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(json_lines=settings.log_json)
+    return create_app(settings, embedded_worker=True)
+
+
 async def _department_id(session: AsyncSession, principal: Principal | None) -> int | None:
     if principal is None or not principal.department:
         return None
-    department = await departments.by_code(session, code=principal.department)
-    department_id = department.id if department else None
-    await session.rollback()  # the request's own transactions start clean
-    return department_id
+    department = await active_by_code(session, principal.department)  # no SQL while the cache is fresh
+    if session.in_transaction():
+        await session.rollback()  # the request's own transactions start clean
+    return department.id if department else None

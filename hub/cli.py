@@ -251,15 +251,28 @@ def cmd_scheduler(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Run the API (GraphQL, token endpoint, channel callbacks) with uvicorn."""
+    """Run the API (GraphQL, token endpoint, channel callbacks) with uvicorn, in one process or ``--workers N``.
+
+    uvicorn's access log is off unless ``--access-log``: its lines are plain text outside the hub's JSON logs and
+    carry query strings (WeChat callbacks put the sender's openid there), and writing one per request costs.
+    """
     import uvicorn
 
     from hub.app import create_app
+    from hub.errors import SettingsError
 
-    # No uvicorn access log: its lines are plain text outside our scrubbing filter (a WeChat callback's query
+    if args.workers < 1:
+        raise SettingsError("--workers must be at least 1")
+    if args.workers > 1 and not settings.redis_url:
+        # Without Redis, jobs, the scheduler and subscriptions live inside one process.
+        raise SettingsError("--workers above 1 needs HUB_REDIS_URL (jobs and subscriptions cross processes there)")
+    # No access log unless asked: its lines are plain text outside our scrubbing filter (a WeChat callback's query
     # carries the citizen's openid) and one line per request costs more than a batched callback itself.
-    uvicorn.run(create_app(settings, embedded_worker=True), host=args.host, port=args.port, log_level="info",
-                access_log=False)
+    options = {"host": args.host, "port": args.port, "log_level": "info", "access_log": args.access_log}
+    if args.workers == 1:
+        uvicorn.run(create_app(settings, embedded_worker=True), **options)
+    else:
+        uvicorn.run("hub.app:served_app", factory=True, workers=args.workers, **options)
     return 0
 
 
@@ -315,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API: /graphql, /oauth/token, /channels/*")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="API processes (above 1 needs HUB_REDIS_URL; default 1)")
+    serve.add_argument("--access-log", action="store_true", help="uvicorn's per-request access log (default off)")
     serve.set_defaults(func=cmd_serve)
     demo = sub.add_parser("demo", help="fill a demo district through the four channels, print tokens, serve",
                           description="Migrate, seed the district, replay --cases messages over --days days through "

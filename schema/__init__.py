@@ -1,1 +1,1 @@
-"""The GraphQL layer: types mapped by hand from models, per-request DataLoaders, resolvers without SQL."""
+"""The GraphQL layer: types mapped by hand from models, relations loaded once per page, resolvers without SQL."""

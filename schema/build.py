@@ -7,19 +7,21 @@ from collections.abc import AsyncIterator, Callable
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.types import ExecutionContext
 
-from hub.trail.service import record_read
+from hub.trail.service import write_read
 from schema.context import HubContext
 from schema.errors import ClientError, mask_errors
+from schema.execution import LeafShortcutExecutionContext
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
@@ -29,9 +31,25 @@ MAX_ALIASES = 15
 MAX_TOKENS = 2000
 CACHE_SIZE = 256
 
+# The limits' validation rules, created once: `QueryDepthLimiter(...)` and `MaxAliasesLimiter(...)` make a new
+# rule class per instance, i.e. per request, and the rules are part of ValidationCache's key, so every request
+# was validated again (~5 ms for the inbox query).
+GUARD_RULES = (depth_rule(MAX_DEPTH, None, None), alias_rule(MAX_ALIASES))
+
+
+class GuardRules(AddValidationRules):
+    """The depth and alias limits (the same rules as strawberry's limiters), cache-friendly."""
+
+    def __init__(self) -> None:
+        super().__init__(list(GUARD_RULES))
+
 
 class CommitReads(SchemaExtension):
-    """Commit what a query wrote (the read log) once the operation has run."""
+    """Commit what a query wrote (the read log) once the operation has run.
+
+    The row goes into the request's own transaction (one INSERT, no ORM flush) and is committed before the
+    answer leaves: a read of personal data in clear is never shown without being on record.
+    """
 
     async def on_operation(self) -> AsyncIterator[None]:
         """Let the operation run, then commit its read-log rows."""
@@ -41,7 +59,7 @@ class CommitReads(SchemaExtension):
             return
         async with ctx.db() as session:
             if ctx.unmasked_cases and ctx.principal is not None:
-                await record_read(
+                await write_read(
                     session,
                     actor=ctx.principal,
                     action="citizen.unmasked",
@@ -66,8 +84,7 @@ class HubSchema(strawberry.Schema):
 def build_schema(*, introspection: bool = True) -> HubSchema:
     """The hub's GraphQL schema; each extension is a factory, so no state is shared between requests."""
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        GuardRules,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
@@ -76,4 +93,10 @@ def build_schema(*, introspection: bool = True) -> HubSchema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return HubSchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
+    return HubSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        execution_context_class=LeafShortcutExecutionContext,
+    )

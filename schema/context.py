@@ -1,4 +1,4 @@
-"""The per-request GraphQL context: who asks, one database session, and the DataLoaders."""
+"""The per-request GraphQL context: who asks, one database session, what to write to the read log."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
@@ -17,29 +16,22 @@ from hub.events import EventBus
 from hub.logs import request_id_var
 from hub.settings import Settings
 
-if TYPE_CHECKING:
-    from schema.loaders import Loaders
-
 
 @dataclass
 class HubContext(BaseContext):
-    """Built per request; its loaders cache only for that request."""
+    """Built per request."""
 
     principal: Principal | None
     session: AsyncSession
     settings: Settings
     bus: EventBus
     request_id: str
-    loaders: Loaders = field(init=False)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     actor_department_id: int | None = None
     unmasked_cases: list[str] = field(default_factory=list)  # personal data shown in clear, logged once
 
     def __post_init__(self) -> None:
         super().__init__()
-        from schema.loaders import Loaders
-
-        self.loaders = Loaders(self)
         request_id_var.set(self.request_id)
 
     @asynccontextmanager

@@ -22,6 +22,7 @@ from hub.jobs.queue import enqueue_replies
 from schema.context import HubContext
 from schema.errors import guarded
 from schema.inputs import CallbackInput, SubmitCaseInput
+from schema.loaders import build_case, selected_relations
 from schema.oversight import respond_supervision
 from schema.permissions import principal_of
 from schema.types import Case
@@ -48,8 +49,8 @@ async def _unit(info: strawberry.Info[HubContext, None], work: Callable[[Service
     return result
 
 
-def _case(row: CaseModel) -> Case:
-    return Case(row=row)
+async def _case(info: strawberry.Info[HubContext, None], row: CaseModel) -> Case:
+    return await build_case(info.context, row, selected_relations(info))
 
 
 @strawberry.type
@@ -73,7 +74,7 @@ class Mutation:
             raw={"via": "graphql"},
         )
         result = await _unit(info, lambda s: intake.submit_case(s, draft=draft))
-        return _case(result.case)
+        return await _case(info, result.case)
 
     @strawberry.mutation
     async def dispatch_case(
@@ -86,7 +87,8 @@ class Mutation:
         note: str | None = None,
     ) -> Case:
         """RECEIVED → DISPATCHED to a lead department (and co-handlers)."""
-        return _case(
+        return await _case(
+            info,
             await _unit(
                 info,
                 lambda s: workflow.dispatch_case(
@@ -105,18 +107,19 @@ class Mutation:
         self, info: strawberry.Info[HubContext, None], case_id: strawberry.ID, note: str | None = None
     ) -> Case:
         """DISPATCHED → CLAIMED: the lead department signs for it."""
-        return _case(await _unit(info, lambda s: workflow.claim_case(s, case_id=int(case_id), note=note)))
+        return await _case(info, await _unit(info, lambda s: workflow.claim_case(s, case_id=int(case_id), note=note)))
 
     @strawberry.mutation
     async def return_case(self, info: strawberry.Info[HubContext, None], case_id: strawberry.ID, reason: str) -> Case:
         """DISPATCHED → RECEIVED: back to the centre, with a reason, within the window."""
-        return _case(await _unit(info, lambda s: workflow.return_case(s, case_id=int(case_id), reason=reason)))
+        row = await _unit(info, lambda s: workflow.return_case(s, case_id=int(case_id), reason=reason))
+        return await _case(info, row)
 
     @strawberry.mutation
     async def answer_case(self, info: strawberry.Info[HubContext, None], case_id: strawberry.ID, content: str) -> Case:
         """CLAIMED → ANSWERED (or the centre's direct answer from RECEIVED); the reply is queued for delivery."""
         case, _reply = await _unit(info, lambda s: workflow.answer_case(s, case_id=int(case_id), content=content))
-        return _case(case)
+        return await _case(info, case)
 
     @strawberry.mutation
     async def request_extension(
@@ -130,7 +133,7 @@ class Mutation:
             )
             return await _reload(s, request.case_id)
 
-        return _case(await _unit(info, work))
+        return await _case(info, await _unit(info, work))
 
     @strawberry.mutation
     async def decide_extension(
@@ -146,7 +149,7 @@ class Mutation:
             request = await followup.decide_extension(s, extension_id=int(extension_id), approve=approve, note=note)
             return await _reload(s, request.case_id)
 
-        return _case(await _unit(info, work))
+        return await _case(info, await _unit(info, work))
 
     @strawberry.mutation
     async def supervise_case(
@@ -162,12 +165,13 @@ class Mutation:
             order = await followup.supervise_case(s, case_id=int(case_id), note=note, deadline=deadline)
             return await _reload(s, order.case_id)
 
-        return _case(await _unit(info, work))
+        return await _case(info, await _unit(info, work))
 
     @strawberry.mutation
     async def record_callback(self, info: strawberry.Info[HubContext, None], input: CallbackInput) -> Case:
         """The follow-up call: satisfied closes, dissatisfied reopens to the same department."""
-        return _case(
+        return await _case(
+            info,
             await _unit(
                 info,
                 lambda s: followup.record_callback(
@@ -181,7 +185,7 @@ class Mutation:
         self, info: strawberry.Info[HubContext, None], case_id: strawberry.ID, note: str | None = None
     ) -> Case:
         """ANSWERED → CLOSED by the centre."""
-        return _case(await _unit(info, lambda s: workflow.close_case(s, case_id=int(case_id), note=note)))
+        return await _case(info, await _unit(info, lambda s: workflow.close_case(s, case_id=int(case_id), note=note)))
 
     @strawberry.mutation
     async def merge_cases(
@@ -192,7 +196,8 @@ class Mutation:
         note: str | None = None,
     ) -> Case:
         """Fold duplicates into a primary case."""
-        return _case(
+        return await _case(
+            info,
             await _unit(
                 info,
                 lambda s: workflow.merge_cases(
@@ -210,12 +215,12 @@ class Mutation:
         async def work(s: ServiceContext) -> CaseModel:
             return await _reload(s, await respond_supervision(s, order_id=int(order_id), response=response))
 
-        return _case(await _unit(info, work))
+        return await _case(info, await _unit(info, work))
 
     @strawberry.mutation
     async def add_note(self, info: strawberry.Info[HubContext, None], case_id: strawberry.ID, note: str) -> Case:
         """A note on the trail."""
-        return _case(await _unit(info, lambda s: workflow.add_note(s, case_id=int(case_id), note=note)))
+        return await _case(info, await _unit(info, lambda s: workflow.add_note(s, case_id=int(case_id), note=note)))
 
     @strawberry.mutation
     async def resend_reply(self, info: strawberry.Info[HubContext, None], reply_id: strawberry.ID) -> Case:
@@ -226,7 +231,7 @@ class Mutation:
             assert reply is not None
             return await _reload(s, reply.case_id)
 
-        return _case(await _unit(info, work))
+        return await _case(info, await _unit(info, work))
 
 
 async def _reload(s: ServiceContext, case_id: int) -> CaseModel:

@@ -17,6 +17,7 @@ from hub.enums import SupervisionStatus
 from hub.trail import reads as trail_reads
 from schema.context import HubContext
 from schema.errors import guarded
+from schema.loaders import build_cases, selected_relations
 from schema.permissions import principal_of
 from schema.types import Case, CaseEvent
 
@@ -127,7 +128,7 @@ class OversightQuery:
             found = await guarded(enforcement.escalations(service))
             await reads.audit_query(service, action="escalations", target=None)
         return Escalations(
-            overdue_cases=[Case(row=c) for c in found.overdue_cases],
+            overdue_cases=await build_cases(ctx, found.overdue_cases, selected_relations(info, "overdueCases")),
             overdue_orders=[SupervisionOrder.of(o) for o in found.overdue_orders],
         )
 
@@ -161,8 +162,9 @@ class DuplicatesQuery:
         async with ctx.db() as session:
             found = await guarded(duplicates.suggest_duplicates(service, case_id=int(case_id), limit=first))
             rows = {c.id: c for c in await case_repository.cases_by_ids(session, ids=[s.candidate_id for s in found])}
+        shown = [s for s in found if s.candidate_id in rows]
+        cases = await build_cases(ctx, [rows[s.candidate_id] for s in shown], selected_relations(info, "case"))
         return [
-            DuplicateSuggestion(score=round(s.score, 3), reasons=list(s.reasons), case=Case(row=rows[s.candidate_id]))
-            for s in found
-            if s.candidate_id in rows
+            DuplicateSuggestion(score=round(s.score, 3), reasons=list(s.reasons), case=case)
+            for s, case in zip(shown, cases, strict=True)
         ]

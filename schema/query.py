@@ -16,6 +16,7 @@ from schema.channels import ChannelsQuery
 from schema.context import HubContext
 from schema.errors import guarded
 from schema.inputs import CaseFilterInput
+from schema.loaders import build_case, build_cases, department_nodes, selected_relations
 from schema.oversight import DuplicatesQuery, OversightQuery
 from schema.permissions import principal_of, require_operation
 from schema.stats import StatsQuery
@@ -75,7 +76,7 @@ class Query(OversightQuery, ChannelsQuery, DuplicatesQuery, StatsQuery):
         service = ctx.service(principal_of(info))
         async with ctx.db():
             row = await guarded(reads.get_case(service, case_id=int(id) if id else None, case_no=case_no))
-        return Case(row=row)
+        return await build_case(ctx, row, selected_relations(info))
 
     @strawberry.field
     async def cases(
@@ -92,7 +93,8 @@ class Query(OversightQuery, ChannelsQuery, DuplicatesQuery, StatsQuery):
         wanted = (filter or CaseFilterInput()).to_filter()
         async with ctx.db():
             page = await guarded(reads.list_cases(service, filter=wanted, order=order_by, first=first, after=after))
-        edges = [CaseEdge(cursor=c, node=Case(row=row)) for row, c in zip(page.cases, page.cursors, strict=True)]
+        nodes = await build_cases(ctx, page.cases, selected_relations(info, "edges", "node"))
+        edges = [CaseEdge(cursor=c, node=node) for node, c in zip(nodes, page.cursors, strict=True)]
         return CaseConnection(
             edges=edges,
             total_count=page.total,
@@ -107,7 +109,8 @@ class Query(OversightQuery, ChannelsQuery, DuplicatesQuery, StatsQuery):
         require_operation(principal, Operation.DEPARTMENT_READ)
         async with info.context.db() as session:
             rows = await departments.all_departments(session)
-        return [Department.of(d) for d in rows]
+        nodes = department_nodes(rows)
+        return [node for node in (nodes.get(d.id) for d in rows) if node is not None]
 
     @strawberry.field
     async def verify_trail(

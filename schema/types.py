@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
+from collections.abc import Mapping
+from typing import Protocol, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from hub.cases.models import Case as CaseModel
 from hub.cases.models import Reply as ReplyModel
-from hub.cases.reads import may_see_personal_data
-from hub.citizens.masking import mask_id_number, mask_name, mask_phone
-from hub.departments.models import Department as DepartmentModel
 from hub.enums import CaseKind, CaseStatus, Channel, DeliveryStatus, Satisfaction, Urgency
 from hub.trail.models import CaseEvent as EventModel
-from schema.context import HubContext
 
 # Registered once; the hub's own enums are then used as GraphQL types directly.
 for _enum in (Channel, CaseKind, CaseStatus, Urgency, Satisfaction, DeliveryStatus):
@@ -31,27 +28,50 @@ class Department:
     name: str
     kind: str
     region: str | None
-    parent_id: strawberry.Private[int | None]
-
-    @strawberry.field
-    async def parent(self, info: strawberry.Info[HubContext, None]) -> Department | None:
-        """The unit above this one."""
-        if self.parent_id is None:
-            return None
-        found = await info.context.loaders.department.load(self.parent_id)
-        return Department.of(found) if found else None
+    parent: Department | None  # the unit above this one, built with it (the tree is a few levels deep)
 
     @classmethod
-    def of(cls, row: DepartmentModel) -> Department:
-        """Map a model."""
+    def of(cls, row: DepartmentRow, parent: Department | None = None) -> Department:
+        """Map a model or a cached department."""
         return cls(
-            id=strawberry.ID(str(row.id)),
-            code=row.code,
-            name=row.name,
-            kind=row.kind,
-            region=row.region,
-            parent_id=row.parent_id,
+            id=strawberry.ID(str(row.id)), code=row.code, name=row.name, kind=row.kind, region=row.region, parent=parent
         )
+
+
+class DepartmentRow(Protocol):
+    """What a department node is built from: the model or the per-process cache's `DepartmentInfo`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def parent_id(self) -> int | None: ...
+
+
+class DepartmentNodes:
+    """Department nodes with their parents, each built once per request from one set of rows."""
+
+    def __init__(self, rows: Mapping[int, DepartmentRow]) -> None:
+        self._rows = rows
+        self._nodes: dict[int, Department | None] = {}
+
+    def get(self, department_id: int | None) -> Department | None:
+        """The node of a department id (None for None or an unknown id)."""
+        if department_id is None:
+            return None
+        if department_id not in self._nodes:
+            row = self._rows.get(department_id)
+            self._nodes[department_id] = None  # a cycle in the tree ends here instead of recursing forever
+            if row is not None:
+                self._nodes[department_id] = Department.of(row, self.get(row.parent_id))
+        return self._nodes[department_id]
 
 
 @strawberry.type
@@ -125,171 +145,90 @@ class Reply:
         )
 
 
+def _events(root: Case, last: int | None = None) -> list[CaseEvent]:
+    """The trail, oldest first (or only the last N)."""
+    if last is None:
+        return root.trail
+    return root.trail[-last:] if last > 0 else []
+
+
 @strawberry.type
 class Case:
-    """One citizen matter (DESIGN §6)."""
+    """One citizen matter (DESIGN §6).
 
-    row: strawberry.Private[CaseModel]
+    Built complete for what the query selects (`schema.loaders.build_cases`: one statement per relation for a
+    whole page), so every field but `events(last:)` is a plain value: graphql-core resolves ~40 fields per case
+    in an inbox, and a resolver per scalar was most of the request's time.
+    """
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        """The case's id."""
-        return strawberry.ID(str(self.row.id))
+    id: strawberry.ID
+    case_no: str
+    channel: Channel
+    kind: CaseKind
+    status: CaseStatus
+    urgency: Urgency
+    title: str
+    content: str
+    category: str | None
+    suggested_category: str | None
+    suggestion_confidence: float | None
+    address: str | None
+    received_at: dt.datetime
+    dispatched_at: dt.datetime | None
+    sign_deadline: dt.datetime | None
+    due_at: dt.datetime | None
+    answered_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    overdue: bool
+    satisfaction: Satisfaction | None
+    supervised: bool
+    lead_department: Department | None
+    co_departments: list[Department]
+    citizen: Citizen | None  # masked unless the viewer is the centre or a handler of this case's departments
+    events: list[CaseEvent] = strawberry.field(resolver=_events)
+    replies: list[Reply]
+    trail: strawberry.Private[list[CaseEvent]]  # what was loaded: all events, or the last N the query asks for
 
-    @strawberry.field
-    def case_no(self) -> str:
-        """The human-readable number, e.g. NH20261128000123."""
-        return self.row.case_no
-
-    @strawberry.field
-    def channel(self) -> Channel:
-        """Where it came from."""
-        return self.row.channel
-
-    @strawberry.field
-    def kind(self) -> CaseKind:
-        """Consultation, help, complaint, …"""
-        return self.row.kind
-
-    @strawberry.field
-    def status(self) -> CaseStatus:
-        """Where it stands in the workflow."""
-        return self.row.status
-
-    @strawberry.field
-    def urgency(self) -> Urgency:
-        """NORMAL or URGENT."""
-        return self.row.urgency
-
-    @strawberry.field
-    def title(self) -> str:
-        """The subject line."""
-        return self.row.title
-
-    @strawberry.field
-    def content(self) -> str:
-        """What the citizen wrote."""
-        return self.row.content
-
-    @strawberry.field
-    def category(self) -> str | None:
-        """First-level category."""
-        return self.row.category
-
-    @strawberry.field
-    def suggested_category(self) -> str | None:
-        """What the suggester proposed."""
-        return self.row.suggested_category
-
-    @strawberry.field
-    def suggestion_confidence(self) -> float | None:
-        """How sure the suggester was (0–1)."""
-        return self.row.suggestion_confidence
-
-    @strawberry.field
-    def address(self) -> str | None:
-        """Where it happened."""
-        return self.row.address
-
-    @strawberry.field
-    def received_at(self) -> dt.datetime:
-        """When the channel received it."""
-        return self.row.received_at
-
-    @strawberry.field
-    def dispatched_at(self) -> dt.datetime | None:
-        """When the centre dispatched it."""
-        return self.row.dispatched_at
-
-    @strawberry.field
-    def sign_deadline(self) -> dt.datetime | None:
-        """By when the lead department must sign."""
-        return self.row.sign_deadline
-
-    @strawberry.field
-    def due_at(self) -> dt.datetime | None:
-        """By when it must be answered."""
-        return self.row.due_at
-
-    @strawberry.field
-    def answered_at(self) -> dt.datetime | None:
-        """When it was answered."""
-        return self.row.answered_at
-
-    @strawberry.field
-    def closed_at(self) -> dt.datetime | None:
-        """When it was closed."""
-        return self.row.closed_at
-
-    @strawberry.field
-    def overdue(self) -> bool:
-        """Whether a deadline passed."""
-        return self.row.overdue
-
-    @strawberry.field
-    def satisfaction(self) -> Satisfaction | None:
-        """The callback's verdict."""
-        return self.row.satisfaction
-
-    @strawberry.field
-    def supervised(self) -> bool:
-        """Whether a supervision order was issued."""
-        return self.row.supervised
-
-    @strawberry.field
-    async def lead_department(self, info: strawberry.Info[HubContext, None]) -> Department | None:
-        """The lead department (主办)."""
-        if self.row.lead_department_id is None:
-            return None
-        found = await info.context.loaders.department.load(self.row.lead_department_id)
-        return Department.of(found) if found else None
-
-    @strawberry.field
-    async def co_departments(self, info: strawberry.Info[HubContext, None]) -> list[Department]:
-        """Co-handling departments (协办)."""
-        ids = await info.context.loaders.co_departments.load(self.row.id)
-        found = await info.context.loaders.department.load_many(ids)
-        return [Department.of(d) for d in found if d is not None]
-
-    @strawberry.field
-    async def citizen(self, info: strawberry.Info[HubContext, None]) -> Citizen | None:
-        """Who wrote, masked unless the viewer is the centre or a handler of this case's departments."""
-        if self.row.citizen_id is None:
-            return None
-        ctx = info.context
-        person = await ctx.loaders.citizen.load(self.row.citizen_id)
-        if person is None:
-            return None
-        co = await ctx.loaders.co_departments.load(self.row.id)
-        assert ctx.principal is not None
-        clear = may_see_personal_data(
-            ctx.service(ctx.principal),
-            case_department_ids=[self.row.lead_department_id, *co],
-            actor_department_id=ctx.actor_department_id,
+    @classmethod
+    def of(
+        cls,
+        row: CaseModel,
+        *,
+        lead_department: Department | None = None,
+        co_departments: list[Department] | None = None,
+        citizen: Citizen | None = None,
+        trail: list[CaseEvent] | None = None,
+        replies: list[Reply] | None = None,
+    ) -> Case:
+        """Map a model and what was loaded with it."""
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            case_no=row.case_no,
+            channel=row.channel,
+            kind=row.kind,
+            status=row.status,
+            urgency=row.urgency,
+            title=row.title,
+            content=row.content,
+            category=row.category,
+            suggested_category=row.suggested_category,
+            suggestion_confidence=row.suggestion_confidence,
+            address=row.address,
+            received_at=row.received_at,
+            dispatched_at=row.dispatched_at,
+            sign_deadline=row.sign_deadline,
+            due_at=row.due_at,
+            answered_at=row.answered_at,
+            closed_at=row.closed_at,
+            overdue=row.overdue,
+            satisfaction=row.satisfaction,
+            supervised=row.supervised,
+            lead_department=lead_department,
+            co_departments=co_departments or [],
+            citizen=citizen,
+            trail=trail or [],
+            replies=replies or [],
         )
-        if clear:
-            if person.phone or person.id_number:
-                ctx.unmasked_cases.append(self.row.case_no)
-            return Citizen(name=person.name, phone=person.phone, id_number=person.id_number, masked=False)
-        return Citizen(
-            name=mask_name(person.name),
-            phone=mask_phone(person.phone),
-            id_number=mask_id_number(person.id_number),
-            masked=True,
-        )
-
-    @strawberry.field
-    async def events(self, info: strawberry.Info[HubContext, None], last: int | None = None) -> list[CaseEvent]:
-        """The trail, oldest first (or only the last N)."""
-        rows = await info.context.loaders.events.load(self.row.id)
-        if last is not None:
-            rows = rows[-last:] if last > 0 else []
-        return [CaseEvent.of(r) for r in rows]
-
-    @strawberry.field
-    async def replies(self, info: strawberry.Info[HubContext, None]) -> list[Reply]:
-        """Answers to the citizen."""
-        return [Reply.of(r) for r in await info.context.loaders.replies.load(self.row.id)]
 
 
 @strawberry.type

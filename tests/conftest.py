@@ -19,6 +19,7 @@ from hub.clock import FrozenClock, set_clock
 from hub.context import ServiceContext
 from hub.db import make_engine, make_sessionmaker
 from hub.deadlines.service import invalidate_calendar
+from hub.departments.cache import invalidate_departments
 from hub.migrate import upgrade_to_head
 from hub.settings import Settings, load_settings
 
@@ -82,6 +83,7 @@ async def db(request: pytest.FixtureRequest, templates: dict[str, str], tmp_path
     settings = load_settings(database_url=url)
     engine = make_engine(url)
     invalidate_calendar()
+    invalidate_departments()
     try:
         yield Db(backend, url, engine, make_sessionmaker(engine), settings)
     finally:

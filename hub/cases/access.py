@@ -6,16 +6,15 @@ from auth.permission import Operation, Scope
 from hub.cases import repository
 from hub.cases.models import Case
 from hub.context import ServiceContext
-from hub.departments import repository as departments
-from hub.departments.models import Department
+from hub.departments.cache import DepartmentInfo, active_by_code
 from hub.errors import NotAllowed, NotFound
 from hub.permissions import require
 
 
-async def actor_department(ctx: ServiceContext) -> Department:
-    """The department the actor is bound to, or NotAllowed."""
+async def actor_department(ctx: ServiceContext) -> DepartmentInfo:
+    """The department the actor is bound to (from the per-process department cache), or NotAllowed."""
     code = ctx.actor.department
-    department = await departments.by_code(ctx.session, code=code) if code else None
+    department = await active_by_code(ctx.session, code) if code else None
     if department is None:
         raise NotAllowed("this operation needs a principal bound to a known department")
     return department

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.clock import utcnow
@@ -22,6 +22,9 @@ from hub.enums import (
 )
 from hub.types import enum_column
 
+# Cases still being handled (not CLOSED, not MERGED), as the partial index of inboxes states it.
+OPEN_STATUSES_SQL = "status IN ('RECEIVED', 'DISPATCHED', 'CLAIMED', 'ANSWERED')"
+
 
 class Case(Base):
     """One citizen matter, from whichever channel it came (DESIGN §6)."""
@@ -31,6 +34,15 @@ class Case(Base):
         UniqueConstraint("channel", "external_id"),
         Index("ix_hub_case_lead_status", "lead_department_id", "status"),
         Index("ix_hub_case_status_received", "status", "received_at"),
+        # Open cases newest first (inboxes): a partial index, ~1 % of the table once cases close (migration 0005).
+        Index(
+            "ix_hub_case_open_received",
+            "received_at",
+            "id",
+            postgresql_include=["lead_department_id", "status"],
+            postgresql_where=text(OPEN_STATUSES_SQL),
+            sqlite_where=text(OPEN_STATUSES_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -75,9 +87,10 @@ class CaseCoDepartment(Base):
     """A co-handling department (协办) of a case."""
 
     __tablename__ = "case_co_department"
+    __table_args__ = (Index("ix_case_co_department_department_case", "department_id", "case_id"),)
 
     case_id: Mapped[int] = mapped_column(ForeignKey("hub_case.id"), primary_key=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), primary_key=True, index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), primary_key=True)
 
 
 class CaseCounter(Base):

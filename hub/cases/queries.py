@@ -5,17 +5,19 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from hub.cases.models import Case, CaseCoDepartment, Reply
 from hub.cases.repository import department_clause
 from hub.cases.search import candidate_ids, matching_documents, rechecks, search_terms, text_match
 from hub.cases.types import CaseFilter, CaseOrder
+from hub.departments import cache as department_cache
 from hub.departments.models import Department
 from hub.errors import ValidationFailed
 from hub.trail.models import CaseEvent
@@ -36,11 +38,20 @@ class CasePage:
     total_capped: bool = False
 
 
-def _dept_id(code: str) -> ColumnElement[int]:
+def _dept_id(code: str, known: Mapping[str, int]) -> ColumnElement[int] | int:
+    """The department's id from the cache (a plain value the planner can use), else a subquery by code."""
+    found = known.get(code)
+    if found is not None:
+        return found
     return select(Department.id).where(Department.code == code).scalar_subquery()
 
 
-def _conditions(f: CaseFilter, *, per_row_search: bool = False) -> list[ColumnElement[bool]]:
+def _conditions(
+    f: CaseFilter, known: Mapping[str, int] | None = None, *, department: bool = True, per_row_search: bool = False
+) -> list[ColumnElement[bool]]:
+    """The filter as conditions; ``department=False`` leaves `f.department` to the caller; ``per_row_search`` tests
+    a search case by case (see hub.cases.search.text_match)."""
+    known = known or {}
     conds: list[ColumnElement[bool]] = []
     if f.status:
         conds.append(Case.status.in_(f.status))
@@ -51,15 +62,16 @@ def _conditions(f: CaseFilter, *, per_row_search: bool = False) -> list[ColumnEl
     if f.category:
         conds.append(Case.category.in_(f.category))
     if f.lead_department:
-        conds.append(Case.lead_department_id == _dept_id(f.lead_department))
+        conds.append(Case.lead_department_id == _dept_id(f.lead_department, known))
     if f.co_department:
         conds.append(
             exists().where(
-                CaseCoDepartment.case_id == Case.id, CaseCoDepartment.department_id == _dept_id(f.co_department)
+                CaseCoDepartment.case_id == Case.id,
+                CaseCoDepartment.department_id == _dept_id(f.co_department, known),
             )
         )
-    if f.department:
-        dept = _dept_id(f.department)
+    if f.department and department:
+        dept = _dept_id(f.department, known)
         conds.append(
             or_(
                 Case.lead_department_id == dept,
@@ -137,13 +149,32 @@ async def page_of_cases(
     search_count_cap: int = SEARCH_COUNT_CAP,
 ) -> CasePage:
     """Cases matching the filter within the caller's scope, one keyset page, and the total count."""
-    scope = [department_clause(scope_department_id)] if scope_department_id is not None else []
-    conds = _conditions(filter) + scope
+    known = {code: d.id for code, d in (await department_cache.directory(session)).by_code.items()}
+    # "Cases department D leads or co-handles", from the scope and/or the filter (a handler's inbox filters by its
+    # own department: one condition, not the same one twice). An unknown code keeps its subquery in `_conditions`.
+    filtered = known.get(filter.department) if filter.department else None
+    departments = sorted({d for d in (scope_department_id, filtered) if d is not None})
+    scope = [department_clause(d) for d in departments]
+    where = _Where(known=known, department=filtered is None, scope=scope)
     if filter.search and search_terms(filter.search):
-        return await _search_page(session, filter=filter, scope=scope, order=order, first=first, after=after,
+        return await _search_page(session, filter=filter, where=where, order=order, first=first, after=after,
                                   cap=search_count_cap)
-    total = int(await session.scalar(select(func.count()).select_from(Case).where(*conds)) or 0)
-    return await _page(session, conds, order=order, first=first, after=after, total=total)
+    conds = where.of(filter)
+    total = await _count(session, conds, departments)
+    return await _page(session, [*conds, *scope], order=order, first=first, after=after, total=total)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """How a filter becomes conditions for one caller: known department ids, and the caller's scope."""
+
+    known: Mapping[str, int]
+    department: bool
+    scope: list[ColumnElement[bool]]
+
+    def of(self, f: CaseFilter, *, per_row_search: bool = False) -> list[ColumnElement[bool]]:
+        """The filter's conditions (without the scope)."""
+        return _conditions(f, self.known, department=self.department, per_row_search=per_row_search)
 
 
 async def _page(
@@ -165,19 +196,19 @@ def _as_page(rows: list[Case], *, order: CaseOrder, first: int, total: int, capp
 
 
 async def _search_page(
-    session: AsyncSession, *, filter: CaseFilter, scope: list[ColumnElement[bool]], order: CaseOrder, first: int,
-    after: str | None, cap: int,
+    session: AsyncSession, *, filter: CaseFilter, where: _Where, order: CaseOrder, first: int, after: str | None,
+    cap: int,
 ) -> CasePage:
     """A search: the index finds up to ``cap`` + 1 matches; if that is all of them they are counted and paged here,
     else the term is common: the total is "``cap``+" and the page walks the ordering's index, testing case by case."""
     column, desc = _SORT[order]
     if session.get_bind().dialect.name == "postgresql":
-        found = await _indexed_matches(session, filter=filter, scope=scope, column=column, cap=cap)
+        found = await _indexed_matches(session, filter=filter, where=where, column=column, cap=cap)
     else:
-        stmt = select(Case.id, column).where(*_conditions(filter), *scope).limit(cap + 1)
+        stmt = select(Case.id, column).where(*where.of(filter), *where.scope).limit(cap + 1)
         found = list((await session.execute(stmt)).all())
     if len(found) > cap:
-        conds = _conditions(filter, per_row_search=True) + scope
+        conds = where.of(filter, per_row_search=True) + where.scope
         return await _page(session, conds, order=order, first=first, after=after, total=cap, capped=True)
     start = _decode(order, after) if after else None
     keys = _in_order([(value, case_id) for case_id, value in found], desc=desc, after=start)
@@ -187,11 +218,11 @@ async def _search_page(
 
 
 async def _indexed_matches(
-    session: AsyncSession, *, filter: CaseFilter, scope: list[ColumnElement[bool]], column: Any, cap: int
+    session: AsyncSession, *, filter: CaseFilter, where: _Where, column: Any, cap: int
 ) -> list[Any]:
     """Up to ``cap`` + 1 (id, sort value) rows of a search through the bigram index."""
     terms = search_terms(filter.search or "")
-    others = _conditions(replace(filter, search=None)) + scope
+    others = where.of(replace(filter, search=None)) + where.scope
     checks = rechecks(terms)
     candidates = await candidate_ids(session, terms=terms, limit=cap + 1)
     if len(candidates) <= cap:  # every match is among these: no further index work
@@ -230,6 +261,25 @@ def _in_order(
     return ordered
 
 
+async def _count(session: AsyncSession, conds: list[ColumnElement[bool]], departments: list[int]) -> int:
+    """How many cases match; for one department as the sum of two disjoint counts.
+
+    `lead = D OR EXISTS (co-handled by D)` keeps PostgreSQL from turning the EXISTS into a join, so it reads every
+    matching case from the heap; `lead = D` (answered from an index) plus `lead IS DISTINCT FROM D AND EXISTS
+    (…)` (a hash semi-join of the department's co-handled ids with the open-cases index) counts the same rows.
+    """
+    if len(departments) != 1:
+        scoped = [*conds, *(department_clause(d) for d in departments)]
+        return int(await session.scalar(select(func.count()).select_from(Case).where(*scoped)) or 0)
+    (department_id,) = departments
+    co = exists().where(CaseCoDepartment.case_id == Case.id, CaseCoDepartment.department_id == department_id)
+    lead = select(func.count()).select_from(Case).where(*conds, Case.lead_department_id == department_id)
+    other = select(func.count()).select_from(Case).where(
+        *conds, Case.lead_department_id.is_distinct_from(department_id), co
+    )
+    return int(await session.scalar(select(lead.scalar_subquery() + other.scalar_subquery())) or 0)
+
+
 async def visible_case(
     session: AsyncSession, *, case_id: int | None, case_no: str | None, scope_department_id: int | None
 ) -> Case | None:
@@ -242,13 +292,23 @@ async def visible_case(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def events_by_case(session: AsyncSession, *, case_ids: Sequence[int]) -> dict[int, list[CaseEvent]]:
-    """The trail of many cases at once (one statement)."""
+async def events_by_case(
+    session: AsyncSession, *, case_ids: Sequence[int], last: int | None = None
+) -> dict[int, list[CaseEvent]]:
+    """The trail of many cases at once (one statement), oldest first; with ``last``, only each case's last N."""
     out: dict[int, list[CaseEvent]] = {i: [] for i in case_ids}
-    if case_ids:
+    if not case_ids or (last is not None and last <= 0):
+        return out
+    if last is None:
         stmt = select(CaseEvent).where(CaseEvent.case_id.in_(case_ids)).order_by(CaseEvent.case_id, CaseEvent.seq)
-        for event in (await session.execute(stmt)).scalars():
-            out[event.case_id].append(event)
+    else:
+        # A window per case instead of every event of the page's cases (one case can have dozens).
+        position = func.row_number().over(partition_by=CaseEvent.case_id, order_by=CaseEvent.seq.desc())
+        ranked = select(CaseEvent, position.label("position")).where(CaseEvent.case_id.in_(case_ids)).subquery()
+        event = aliased(CaseEvent, ranked)
+        stmt = select(event).where(ranked.c.position <= last).order_by(ranked.c.case_id, ranked.c.seq)
+    for row in (await session.execute(stmt)).scalars():
+        out[row.case_id].append(row)
     return out
 
 
@@ -266,7 +326,9 @@ async def co_departments_by_case(session: AsyncSession, *, case_ids: Sequence[in
     """Co-handling department ids of many cases at once."""
     out: dict[int, list[int]] = {i: [] for i in case_ids}
     if case_ids:
-        stmt = select(CaseCoDepartment).where(CaseCoDepartment.case_id.in_(case_ids))
-        for row in (await session.execute(stmt)).scalars():
-            out[row.case_id].append(row.department_id)
+        stmt = select(CaseCoDepartment.case_id, CaseCoDepartment.department_id).where(
+            CaseCoDepartment.case_id.in_(case_ids)
+        )
+        for case_id, department_id in (await session.execute(stmt)).all():
+            out[case_id].append(department_id)
     return out

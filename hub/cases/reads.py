@@ -11,7 +11,7 @@ from hub.cases.access import actor_department
 from hub.cases.models import Case
 from hub.cases.types import CaseFilter, CaseOrder
 from hub.context import ServiceContext
-from hub.departments.models import Department
+from hub.departments.cache import DepartmentInfo
 from hub.errors import NotFound
 from hub.permissions import require
 from hub.trail.service import record_read
@@ -19,7 +19,7 @@ from hub.trail.service import record_read
 WATCHED_ROLES = frozenset({Role.AUDITOR, Role.SUPERVISOR})
 
 
-async def _scope_department(ctx: ServiceContext, operation: Operation) -> Department | None:
+async def _scope_department(ctx: ServiceContext, operation: Operation) -> DepartmentInfo | None:
     """None for a principal that sees every department, else its own department."""
     scope = require(ctx.actor, operation)
     if scope is Scope.ALL:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.principal import Principal
@@ -221,6 +221,23 @@ async def record_read(
     """Record a sensitive read (who looked at what, and when)."""
     session.add(
         ReadLog(
+            at=utcnow(),
+            subject=actor.subject,
+            role=actor.primary_role.value,
+            department=actor.department,
+            action=action,
+            target=target,
+            request_id=request_id,
+        )
+    )
+
+
+async def write_read(
+    session: AsyncSession, *, actor: Principal, action: str, target: str | None, request_id: str | None = None
+) -> None:
+    """Record a sensitive read now, in the session's transaction: one INSERT, no unit-of-work flush."""
+    await session.execute(
+        insert(ReadLog).values(
             at=utcnow(),
             subject=actor.subject,
             role=actor.primary_role.value,

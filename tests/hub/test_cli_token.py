@@ -146,3 +146,11 @@ async def test_client_create_for_a_department(district, tmp_path: Path) -> None:
     async with district.sessions() as session:
         principal = await authenticate_client(session, client_id="hb-portal", client_secret=secret)
     assert principal.roles == frozenset({Role.HANDLER, Role.DISPATCHER}) and principal.department == "NH-HB"
+
+
+def test_serve_with_several_workers_needs_redis(tmp_path: Path) -> None:
+    env = {"HUB_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}", "PYTHONPATH": str(Path.cwd())}
+    done = _run(["serve", "--workers", "2"], env, tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("hub: --workers above 1 needs HUB_REDIS_URL")
+    assert len(done.stderr.strip().splitlines()) == 1

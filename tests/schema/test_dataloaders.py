@@ -52,6 +52,7 @@ async def _fill(db, n: int) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _statements(db, gql, first: int) -> int:  # type: ignore[no-untyped-def]
+    await gql(INBOX, handler("NH-ZJ"), {"first": first})  # warm: the per-process department cache
     seen: list[str] = []
 
     def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
@@ -71,4 +72,6 @@ async def test_statement_count_does_not_grow_with_the_page(district, gql) -> Non
     await _fill(district, 200)
     small, large = await _statements(district, gql, 10), await _statements(district, gql, 200)
     assert small == large
-    assert small <= 15
+    # count, page, co-departments, citizens, last events, replies, the read-log row, and the fixture's own lookup
+    # of the caller's department; on SQLite also two `BEGIN IMMEDIATE` (hub/db.py)
+    assert small <= (8 if district.backend == "postgresql" else 10)
