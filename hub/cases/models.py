@@ -102,10 +102,17 @@ class CaseCounter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+PENDING_SQL = "delivery_status = 'PENDING'"
+
+
 class Reply(Base):
     """An answer to the citizen, and whether it reached them on their channel."""
 
     __tablename__ = "reply"
+    # The outbox sweep looks for PENDING replies every minute; at a million delivered ones a scan took a second.
+    __table_args__ = (
+        Index("ix_reply_pending", "id", postgresql_where=text(PENDING_SQL), sqlite_where=text(PENDING_SQL)),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("hub_case.id"), index=True)
