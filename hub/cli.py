@@ -301,22 +301,9 @@ def cmd_outbox_retry(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_calendar(settings: Settings, args: argparse.Namespace) -> int:
     """Enter holiday-notice days (``set``) or show a year's overrides and coverage (``show``)."""
-    import datetime as dt
+    from hub.deadlines.commands import run
 
-    from hub.deadlines import commands
-    from hub.enums import CalendarDayKind
-    from hub.errors import ValidationFailed
-
-    if args.calendar_command == "show":
-        lines = asyncio.run(commands.show_year(settings, year=args.year))
-    else:
-        try:
-            days = [dt.date.fromisoformat(day) for day in args.days]
-        except ValueError:
-            raise ValidationFailed("days are ISO dates, e.g. 2027-02-07") from None
-        kind = CalendarDayKind.WORKDAY if args.workday else CalendarDayKind.HOLIDAY
-        lines = asyncio.run(commands.set_days(settings, days=days, kind=kind, note=args.note))
-    print("\n".join(lines))
+    print("\n".join(asyncio.run(run(settings, args))))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from hub.db import make_engine, make_sessionmaker, transaction
 from hub.deadlines.models import CalendarOverride
 from hub.deadlines.service import calendar_for, set_override
 from hub.enums import CalendarDayKind
+from hub.errors import ValidationFailed
 from hub.settings import Settings
 
 # Whoever runs the CLI on the server holds the database credentials: they act as the district's administrator.
@@ -50,3 +52,15 @@ async def show_year(settings: Settings, *, year: int) -> list[str]:
     else:
         lines.extend(calendar.warnings([year]))
     return lines
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> list[str]:
+    """`hub calendar set DAYS --workday|--holiday [--note]` or `hub calendar show YEAR`: the lines to print."""
+    if args.calendar_command == "show":
+        return await show_year(settings, year=args.year)
+    try:
+        days = [dt.date.fromisoformat(day) for day in args.days]
+    except ValueError:
+        raise ValidationFailed("days are ISO dates, e.g. 2027-02-07") from None
+    kind = CalendarDayKind.WORKDAY if args.workday else CalendarDayKind.HOLIDAY
+    return await set_days(settings, days=days, kind=kind, note=args.note)

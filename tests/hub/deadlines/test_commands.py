@@ -35,3 +35,17 @@ async def test_setting_a_day_again_replaces_it(db: Any) -> None:
     await set_days(db.settings, days=[SATURDAY], kind=CalendarDayKind.HOLIDAY, note="corrected")
     shown = await show_year(db.settings, year=2027)
     assert shown[0] == "2027-02-20 HOLIDAY corrected (by cli-admin)" and len(shown) == 2
+
+
+async def test_the_command_refuses_a_day_that_is_not_a_date(db: Any) -> None:
+    import argparse
+
+    import pytest
+
+    from hub.deadlines.commands import run
+    from hub.errors import ValidationFailed
+
+    args = argparse.Namespace(calendar_command="set", days=["2027-02-30"], workday=False, note=None)
+    with pytest.raises(ValidationFailed, match="ISO dates"):
+        await run(db.settings, args)
+    assert not [line for line in await show_year(db.settings, year=2027) if line.startswith("2027-")]  # none stored
