@@ -19,12 +19,10 @@ from connectors.registry import channel_value
 from hub.cases.models import Case
 from hub.clock import utcnow
 from hub.context import ServiceContext
-from hub.enums import Channel
 from hub.errors import ValidationFailed
 from hub.ingest import repository
 from hub.ingest.config import channel_name
 from hub.ingest.service import PushResult, ingest_drafts
-from hub.sql import one_of
 
 # Keeps each IN (...) list well inside every driver's parameter limit.
 _CHUNK = 500
@@ -36,15 +34,6 @@ class PushItem:
 
     draft: CaseDraft | None
     dedupe_key: str | None = None
-
-
-async def _existing_cases(ctx: ServiceContext, channel: str, external_ids: Sequence[str]) -> dict[str, Case]:
-    out: dict[str, Case] = {}
-    for start in range(0, len(external_ids), _CHUNK):
-        chunk = external_ids[start : start + _CHUNK]
-        stmt = select(Case).where(Case.channel == Channel(channel), one_of(Case.external_id, chunk))
-        out.update((case.external_id, case) for case in (await ctx.session.execute(stmt)).scalars())
-    return out
 
 
 async def _cases_by_id(ctx: ServiceContext, ids: Sequence[int]) -> dict[int, Case]:
@@ -72,9 +61,8 @@ async def receive_pushes(
     for item in items:
         if item.draft is not None and (item.dedupe_key is None or item.dedupe_key not in receipts):
             fresh.setdefault(item.draft.external_id, item.draft)
-    existing = await _existing_cases(ctx, value, list(fresh)) if fresh else {}
-    new_drafts = [draft for external_id, draft in fresh.items() if external_id not in existing]
-    ingested = await ingest_drafts(ctx, channel=channel, drafts=new_drafts) if new_drafts else None
+    # ingest_drafts finds the ones already stored itself (and says which cases it created)
+    ingested = await ingest_drafts(ctx, channel=channel, drafts=list(fresh.values())) if fresh else None
     made = {case.external_id: case for case in ingested.cases} if ingested else {}
     refused = dict(ingested.rejected) if ingested else {}
 
@@ -97,11 +85,11 @@ async def receive_pushes(
         if external_id in refused:
             outcomes.append(ValidationFailed(refused[external_id]))
             continue
-        case = existing.get(external_id) or made.get(external_id)
+        case = made.get(external_id)
         if case is None:  # ingest_drafts neither stored nor refused it: never silently drop a message
             outcomes.append(ValidationFailed("the message was not stored"))
             continue
-        created = external_id in made and external_id not in reported
+        created = ingested is not None and case.id in ingested.new_case_ids and external_id not in reported
         reported.add(external_id)
         outcomes.append(PushResult(case, created=created))
         if key is not None:

@@ -43,6 +43,7 @@ class IngestResult:
     repeated: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
+    new_case_ids: set[int] = field(default_factory=set)  # which of ``cases`` this call created
 
     def add(self, other: IngestResult) -> None:
         """Fold another result into this one."""
@@ -50,6 +51,7 @@ class IngestResult:
         self.repeated += other.repeated
         self.rejected.extend(other.rejected)
         self.cases.extend(other.cases)
+        self.new_case_ids |= other.new_case_ids
 
 
 async def ingest_drafts(ctx: ServiceContext, *, channel: str, drafts: Sequence[CaseDraft]) -> IngestResult:
@@ -85,6 +87,7 @@ async def ingest_drafts(ctx: ServiceContext, *, channel: str, drafts: Sequence[C
         result.cases.append(outcome.case)
         if outcome.created:
             result.created += 1
+            result.new_case_ids.add(outcome.case.id)
         else:
             result.repeated += 1
     return result
