@@ -113,8 +113,12 @@ class WorkingCalendar:
             return cached
         working = set(_official_working_days(year))
         for day, kind in self._overrides.items():
-            if day.year == year:
-                (working.add if kind is CalendarDayKind.WORKDAY else working.discard)(day)
+            if day.year != year:
+                continue
+            if kind is CalendarDayKind.WORKDAY:
+                working.add(day)
+            else:
+                working.discard(day)
         result = frozenset(working)
         self._working_by_year[year] = result
         return result
