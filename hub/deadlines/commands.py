@@ -45,8 +45,10 @@ async def show_year(settings: Settings, *, year: int) -> list[str]:
         await engine.dispose()
     lines = [" ".join(filter(None, [r.day.isoformat(), r.kind.value, r.note, f"(by {r.created_by})"])) for r in rows]
     if year in calendar.official_data_years():
-        lines.append(f"{year}: official holiday schedule from the holidays package" +
-                     (f", plus {len(rows)} override(s)" if rows else ""))
+        lines.append(
+            f"{year}: official holiday schedule from the holidays package"
+            + (f", plus {len(rows)} override(s)" if rows else "")
+        )
     elif rows:
         lines.append(f"{year}: {len(rows)} override(s) entered; other days follow weekends and statutory holidays")
     else:

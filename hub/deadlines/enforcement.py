@@ -45,21 +45,45 @@ def _deadlines(case: Case) -> list[tuple[str, dt.datetime]]:
     return out
 
 
-async def sweep(ctx: ServiceContext, *, now: dt.datetime | None = None) -> SweepReport:
-    """One enforcement pass as the system; idempotent: each warning, urging and mark is written once per deadline."""
+async def sweep(ctx: ServiceContext, *, now: dt.datetime | None = None, page: int = 5000) -> SweepReport:
+    """One enforcement pass as the system; idempotent: each warning, urging and mark is written once per deadline.
+
+    Cases are read ``page`` at a time by id, so a backlog of cases already urged never hides the ones after it.
+    """
     ctx = ctx.as_actor(SYSTEM)
     now = now or utcnow()
     settings, report = ctx.settings, SweepReport()
     sign_warn = dt.timedelta(hours=settings.sign_warning_hours)
     answer_warn = dt.timedelta(hours=settings.answer_warning_hours)
-    cases = await repository.cases_near_deadlines(
-        ctx.session, sign_horizon=now + sign_warn, answer_horizon=now + answer_warn
-    )
+    after = 0
+    while cases := await repository.cases_near_deadlines(
+        ctx.session, sign_horizon=now + sign_warn, answer_horizon=now + answer_warn, after_id=after, limit=page
+    ):
+        await _enforce(ctx, cases, now=now, warn={"sign": sign_warn, "answer": answer_warn}, report=report)
+        after = cases[-1].id
+    calendar, policy = await calendar_for(ctx.session, settings=settings), policy_for(settings)
+    # A case answered N working days ago is at least N calendar days old: prefilter by that in SQL.
+    answered_before, after = now - dt.timedelta(days=settings.auto_close_working_days), 0
+    while stale := await repository.answered_before(
+        ctx.session, answered_before=answered_before, after_id=after, limit=page
+    ):
+        after = stale[-1].id
+        for case in stale:
+            if case.answered_at is not None and policy.auto_close_at(calendar, case.answered_at) <= now:
+                await workflow.close_case(ctx, case_id=case.id, note="回访期满未回访，系统自动办结")
+                report.auto_closed.append(case.case_no)
+    return report
+
+
+async def _enforce(
+    ctx: ServiceContext, cases: list[Case], *, now: dt.datetime, warn: dict[str, dt.timedelta], report: SweepReport
+) -> None:
+    """Warn, urge and mark one page of cases near or past their deadlines."""
     ids = [c.id for c in cases]
     done = await repository.deadline_keys(ctx.session, case_ids=ids)
     paused = (
         await repository.cases_with_pending_extension(ctx.session, case_ids=ids)
-        if settings.pause_deadlines_during_extension
+        if ctx.settings.pause_deadlines_during_extension
         else set()
     )
     for case in cases:
@@ -68,8 +92,7 @@ async def sweep(ctx: ServiceContext, *, now: dt.datetime | None = None) -> Sweep
         for which, deadline in _deadlines(case):
             key = f"{which}:{iso(deadline)}"
             payload = {"deadline": which, "at": iso(deadline), "key": key}
-            warn_at = deadline - (sign_warn if which == "sign" else answer_warn)
-            if warn_at <= now < deadline and (case.id, A.WARNED.value, key) not in done:
+            if deadline - warn[which] <= now < deadline and (case.id, A.WARNED.value, key) not in done:
                 await record(ctx, case, A.WARNED, from_status=case.status, payload=payload)
                 report.warned.append(case.case_no)
             if now >= deadline and (case.id, A.URGED.value, key) not in done:
@@ -79,16 +102,6 @@ async def sweep(ctx: ServiceContext, *, now: dt.datetime | None = None) -> Sweep
                     case.overdue = True
                     await record(ctx, case, A.OVERDUE, from_status=case.status, payload=payload)
                     report.overdue.append(case.case_no)
-    calendar, policy = await calendar_for(ctx.session, settings=settings), policy_for(settings)
-    # A case answered N working days ago is at least N calendar days old: prefilter by that in SQL.
-    stale = await repository.answered_before(
-        ctx.session, answered_before=now - dt.timedelta(days=settings.auto_close_working_days)
-    )
-    for case in stale:
-        if case.answered_at is not None and policy.auto_close_at(calendar, case.answered_at) <= now:
-            await workflow.close_case(ctx, case_id=case.id, note="回访期满未回访，系统自动办结")
-            report.auto_closed.append(case.case_no)
-    return report
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,22 @@ from hub.trail.models import CaseEvent
 
 
 async def cases_near_deadlines(
-    session: AsyncSession, *, sign_horizon: dt.datetime, answer_horizon: dt.datetime, limit: int = 5000
+    session: AsyncSession,
+    *,
+    sign_horizon: dt.datetime,
+    answer_horizon: dt.datetime,
+    after_id: int = 0,
+    limit: int = 5000,
 ) -> list[Case]:
-    """Open cases whose sign or answer deadline falls before its horizon (so: near or past)."""
+    """Open cases whose sign or answer deadline falls before its horizon (so: near or past), by id after one."""
     stmt = (
         select(Case)
         .where(
+            Case.id > after_id,
             or_(
                 and_(Case.status == CaseStatus.DISPATCHED, Case.sign_deadline < sign_horizon),
                 and_(Case.status.in_((CaseStatus.DISPATCHED, CaseStatus.CLAIMED)), Case.due_at < answer_horizon),
-            )
+            ),
         )
         .order_by(Case.id)
         .limit(limit)
@@ -31,11 +37,13 @@ async def cases_near_deadlines(
     return list((await session.execute(stmt)).scalars())
 
 
-async def answered_before(session: AsyncSession, *, answered_before: dt.datetime, limit: int = 5000) -> list[Case]:
-    """Answered cases still waiting for a callback, answered before a moment."""
+async def answered_before(
+    session: AsyncSession, *, answered_before: dt.datetime, after_id: int = 0, limit: int = 5000
+) -> list[Case]:
+    """Answered cases still waiting for a callback, answered before a moment, by id after one."""
     stmt = (
         select(Case)
-        .where(Case.status == CaseStatus.ANSWERED, Case.answered_at < answered_before)
+        .where(Case.id > after_id, Case.status == CaseStatus.ANSWERED, Case.answered_at < answered_before)
         .order_by(Case.id)
         .limit(limit)
     )

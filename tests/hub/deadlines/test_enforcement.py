@@ -154,3 +154,31 @@ async def test_the_scheduler_runs_the_deadline_sweep(district, clock) -> None:  
     )
     await scheduler.tick(now=1000.0)
     assert ("URGED", "sign") in await _trail(district, case.id)
+
+
+async def test_a_backlog_of_urged_cases_does_not_hide_later_ones(district, clock) -> None:  # type: ignore[no-untyped-def]
+    """The sweep reads cases a page at a time: with pages of 2, a third case past its deadline is still urged."""
+    cases = []
+    for hour in (9, 10, 11):
+        clock.set(at(11, 2, hour))
+        async with district.ctx(CONNECTOR) as ctx:
+            draft_ = draft(title=f"咨询{hour}", content="请问如何办理", kind="CONSULTATION")
+            cases.append((await submit_case(ctx, draft=draft_, auto_dispatch=False)).case)
+        async with district.ctx(DISPATCHER) as ctx:
+            await workflow.dispatch_case(ctx, case_id=cases[-1].id, lead_department="NH-ZJ")
+    numbers = [c.case_no for c in cases]
+    clock.set(at(11, 3, 10, 30))  # sign deadlines Tue 09:00 and 10:00 passed; 11:00 not yet
+    async with district.ctx() as ctx:
+        assert (await sweep(ctx, page=2)).urged == numbers[:2]
+    clock.set(at(11, 3, 11, 1))
+    async with district.ctx() as ctx:
+        report = await sweep(ctx, page=2)
+    assert report.urged == [numbers[2]] and report.overdue == [numbers[2]]
+    # Answered on Tue 11-03, nobody calls back: all three auto-close 5 working days later, across pages.
+    for case in cases:
+        async with district.ctx(handler("NH-ZJ")) as ctx:
+            await workflow.claim_case(ctx, case_id=case.id)
+            await workflow.answer_case(ctx, case_id=case.id, content="已答复")
+    clock.set(at(11, 10, 12))
+    async with district.ctx() as ctx:
+        assert sorted((await sweep(ctx, page=2)).auto_closed) == sorted(numbers)
