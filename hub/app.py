@@ -8,7 +8,9 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -31,6 +33,18 @@ from schema.build import build_schema
 from schema.context import HubContext
 
 log = logging.getLogger("hub.app")
+
+
+class HubGraphQLRouter(GraphQLRouter[Any, None]):
+    """GraphQL over HTTP, answers encoded by orjson (an inbox page is ~40 KB; `json.dumps` escaped every
+    Chinese character and took a tenth of the request)."""
+
+    def encode_json(self, data: object) -> str | bytes:
+        """The answer as UTF-8 JSON; what orjson refuses (an integer beyond 64 bits in a JSON scalar) as before."""
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return super().encode_json(data)
 
 
 @dataclass
@@ -110,7 +124,7 @@ def create_app(
             ctx.actor_department_id = await _department_id(session, principal)
             yield ctx
 
-    graphql = GraphQLRouter(
+    graphql = HubGraphQLRouter(
         build_schema(introspection=settings.graphql_introspection),
         context_getter=context,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],

@@ -46,7 +46,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        return value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)  # asyncpg's are UTC already
 
 
 class Base(DeclarativeBase):

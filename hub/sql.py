@@ -29,9 +29,9 @@ class OneOf(ColumnElement[bool]):
         ("as_list", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, column: ColumnElement[Any] | QueryableAttribute[Any], values: Sequence[Any]) -> None:
-        self.as_list = column.in_(list(values))
-        self.as_array = column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    def __init__(self, as_list: ColumnElement[bool], as_array: ColumnElement[bool]) -> None:
+        self.as_list = as_list
+        self.as_array = as_array
 
 
 @compiles(OneOf)
@@ -46,4 +46,13 @@ def _as_array(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
 
 def one_of(column: ColumnElement[Any] | QueryableAttribute[Any], values: Sequence[Any]) -> ColumnElement[bool]:
     """``column`` is one of ``values``, in a form whose cached plan still uses a composite index (see OneOf)."""
-    return OneOf(column, values)
+    return OneOf(column.in_(list(values)), column == any_(bindparam(None, list(values), type_=ARRAY(column.type))))
+
+
+def one_of_parameter(column: ColumnElement[Any] | QueryableAttribute[Any], name: str) -> ColumnElement[bool]:
+    """``one_of`` with the values given when the statement runs, as parameter ``name`` (a list).
+
+    A statement that differs only in its values can then be built once: constructing a select with a window and
+    a subquery cost more CPU than running it.
+    """
+    return OneOf(column.in_(bindparam(name, expanding=True)), column == any_(bindparam(name, type_=ARRAY(column.type))))

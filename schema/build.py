@@ -21,7 +21,7 @@ from strawberry.types import ExecutionContext
 from hub.trail.service import write_read
 from schema.context import HubContext
 from schema.errors import ClientError, mask_errors
-from schema.execution import LeafShortcutExecutionContext
+from schema.execution import ShortPathExecutionContext
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
@@ -98,5 +98,5 @@ def build_schema(*, introspection: bool = True) -> HubSchema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        execution_context_class=LeafShortcutExecutionContext,
+        execution_context_class=ShortPathExecutionContext,
     )

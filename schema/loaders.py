@@ -23,16 +23,14 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
 )
+from sqlalchemy import Row
 
 from hub.cases import queries
 from hub.cases.models import Case as CaseModel
-from hub.cases.models import Reply as ReplyModel
 from hub.cases.reads import may_see_personal_data
 from hub.citizens import repository as citizens
 from hub.citizens.masking import mask_id_number, mask_name, mask_phone
-from hub.citizens.models import Citizen as CitizenModel
 from hub.departments import cache as department_cache
-from hub.trail.models import CaseEvent as EventModel
 from schema.context import HubContext
 from schema.types import Case, CaseEvent, Citizen, DepartmentNodes, DepartmentRow, Reply
 
@@ -100,15 +98,15 @@ def _variables(info: GraphQLResolveInfo) -> dict[str, Any]:
     return dict(getattr(values, "coerced", values) or {})
 
 
-async def build_cases(ctx: HubContext, rows: Sequence[CaseModel], want: Wanted) -> list[Case]:
+async def build_cases(ctx: HubContext, rows: Sequence[CaseModel | Row[Any]], want: Wanted) -> list[Case]:
     """GraphQL cases for model rows, with what ``want`` names loaded for all of them at once."""
     if not rows:
         return []
     ids = [r.id for r in rows]
     co_ids: dict[int, list[int]] = {}
-    people: dict[int, CitizenModel] = {}
-    events: dict[int, list[EventModel]] = {}
-    replies: dict[int, list[ReplyModel]] = {}
+    people: dict[int, Row[Any]] = {}
+    events: dict[int, list[Row[Any]]] = {}
+    replies: dict[int, list[Row[Any]]] = {}
     nodes: DepartmentNodes | None = None
     async with ctx.db() as session:
         if want.lead_department or want.co_departments:
@@ -152,12 +150,12 @@ async def build_cases(ctx: HubContext, rows: Sequence[CaseModel], want: Wanted) 
     return out
 
 
-async def build_case(ctx: HubContext, row: CaseModel, want: Wanted) -> Case:
+async def build_case(ctx: HubContext, row: CaseModel | Row[Any], want: Wanted) -> Case:
     """One GraphQL case (a mutation's result, `case(id)`)."""
     return (await build_cases(ctx, [row], want))[0]
 
 
-def _citizen(person: CitizenModel, *, clear: bool) -> Citizen:
+def _citizen(person: Row[Any], *, clear: bool) -> Citizen:
     if clear:
         return Citizen(name=person.name, phone=person.phone, id_number=person.id_number, masked=False)
     return Citizen(

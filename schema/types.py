@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import strawberry
+from sqlalchemy import Row
 from strawberry.scalars import JSON
 
 from hub.cases.models import Case as CaseModel
 from hub.cases.models import Reply as ReplyModel
 from hub.enums import CaseKind, CaseStatus, Channel, DeliveryStatus, Satisfaction, Urgency
 from hub.trail.models import CaseEvent as EventModel
+from schema.execution import plain_resolver
 
 # Registered once; the hub's own enums are then used as GraphQL types directly.
 for _enum in (Channel, CaseKind, CaseStatus, Urgency, Satisfaction, DeliveryStatus):
@@ -108,8 +110,8 @@ class CaseEvent:
     hash: str
 
     @classmethod
-    def of(cls, row: EventModel) -> CaseEvent:
-        """Map a model."""
+    def of(cls, row: EventModel | Row[Any]) -> CaseEvent:
+        """Map a model or a row of its table."""
         return cls(
             seq=row.seq,
             action=row.action,
@@ -134,8 +136,8 @@ class Reply:
     delivery_status: DeliveryStatus
 
     @classmethod
-    def of(cls, row: ReplyModel) -> Reply:
-        """Map a model."""
+    def of(cls, row: ReplyModel | Row[Any]) -> Reply:
+        """Map a model or a row of its table."""
         return cls(
             id=strawberry.ID(str(row.id)),
             content=row.content,
@@ -145,6 +147,7 @@ class Reply:
         )
 
 
+@plain_resolver
 def _events(root: Case, last: int | None = None) -> list[CaseEvent]:
     """The trail, oldest first (or only the last N)."""
     if last is None:
@@ -192,7 +195,7 @@ class Case:
     @classmethod
     def of(
         cls,
-        row: CaseModel,
+        row: CaseModel | Row[Any],
         *,
         lead_department: Department | None = None,
         co_departments: list[Department] | None = None,
@@ -200,7 +203,7 @@ class Case:
         trail: list[CaseEvent] | None = None,
         replies: list[Reply] | None = None,
     ) -> Case:
-        """Map a model and what was loaded with it."""
+        """Map a model (or a row of `hub.cases.queries.PAGE_COLUMNS`) and what was loaded with it."""
         return cls(
             id=strawberry.ID(str(row.id)),
             case_no=row.case_no,

@@ -9,9 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from hub.cases.models import Case, CaseCoDepartment, Reply
 from hub.cases.repository import department_clause
@@ -20,6 +19,7 @@ from hub.cases.types import CaseFilter, CaseOrder
 from hub.departments import cache as department_cache
 from hub.departments.models import Department
 from hub.errors import ValidationFailed
+from hub.sql import one_of_parameter
 from hub.trail.models import CaseEvent
 
 # A search counts its matches up to this many: "1,000+" is what a desk needs, and an exact count of a common
@@ -27,11 +27,24 @@ from hub.trail.models import CaseEvent
 SEARCH_COUNT_CAP = 1_000
 
 
+# What a list shows of a case (`schema.types.Case.of`) and what loading its relations needs; not the channel's raw
+# payload, the reply address, the counters or the bookkeeping times (typed values cost per row and column).
+PAGE_COLUMNS = tuple(
+    Case.__table__.c[name]
+    for name in (
+        "id", "case_no", "channel", "kind", "status", "urgency", "title", "content", "category",
+        "suggested_category", "suggestion_confidence", "address", "received_at", "dispatched_at", "sign_deadline",
+        "due_at", "answered_at", "closed_at", "overdue", "satisfaction", "supervised", "citizen_id",
+        "lead_department_id",
+    )
+)
+
+
 @dataclass(frozen=True)
 class CasePage:
-    """One page of a connection."""
+    """One page of a connection: rows of the `hub_case` table (attributes named as the model's), not entities."""
 
-    cases: list[Case]
+    cases: list[Row[Any]]
     cursors: list[str]
     has_next: bool
     total: int
@@ -107,7 +120,10 @@ _SORT = {
 
 
 def _encode(order: CaseOrder, value: dt.datetime | None, case_id: int) -> str:
-    raw = json.dumps([order.value, value.isoformat() if value else None, case_id])
+    # The text `json.dumps([order, iso, id])` gives (an ISO time and an enum name need no escaping), built
+    # directly: fifty per page.
+    shown = '"' + value.isoformat() + '"' if value else "null"
+    raw = f'["{order.value}", {shown}, {int(case_id)}]'
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
@@ -160,7 +176,7 @@ async def page_of_cases(
         return await _search_page(session, filter=filter, where=where, order=order, first=first, after=after,
                                   cap=search_count_cap)
     conds = where.of(filter)
-    total = await _count(session, conds, departments)
+    total = _count(conds, departments)  # a column of the page's statement: one round trip, not two
     return await _page(session, [*conds, *scope], order=order, first=first, after=after, total=total)
 
 
@@ -179,16 +195,27 @@ class _Where:
 
 async def _page(
     session: AsyncSession, conds: list[ColumnElement[bool]], *, order: CaseOrder, first: int, after: str | None,
-    total: int, capped: bool = False,
+    total: int | ColumnElement[int], capped: bool = False,
 ) -> CasePage:
-    stmt = select(Case).where(*conds)
+    """One page; a ``total`` given as an expression (uncorrelated: computed once) is read along with it."""
+    counting = None if isinstance(total, int) else total
+    columns: list[Any] = [*PAGE_COLUMNS] if counting is None else [*PAGE_COLUMNS, counting.label("total")]
+    stmt = select(*columns).where(*conds)
     if after:
         stmt = stmt.where(_keyset(order, after))
-    rows = list((await session.execute(_ordered(stmt, order).limit(first + 1))).scalars())
-    return _as_page(rows, order=order, first=first, total=total, capped=capped)
+    rows = list(await session.execute(_ordered(stmt, order).limit(first + 1)))
+    if counting is None:
+        count = int(total)
+    elif rows:
+        count = int(rows[0].total or 0)
+    elif after:  # past the last page: nothing to read the total from
+        count = int(await session.scalar(select(counting)) or 0)
+    else:  # no case matches at all
+        count = 0
+    return _as_page(rows, order=order, first=first, total=count, capped=capped)
 
 
-def _as_page(rows: list[Case], *, order: CaseOrder, first: int, total: int, capped: bool) -> CasePage:
+def _as_page(rows: list[Row[Any]], *, order: CaseOrder, first: int, total: int, capped: bool) -> CasePage:
     column, _ = _SORT[order]
     page = rows[:first]
     cursors = [_encode(order, getattr(c, column.key), c.id) for c in page]
@@ -213,7 +240,7 @@ async def _search_page(
     start = _decode(order, after) if after else None
     keys = _in_order([(value, case_id) for case_id, value in found], desc=desc, after=start)
     wanted = [case_id for _, case_id in keys[: first + 1]]
-    by_id = {c.id: c for c in (await session.execute(select(Case).where(Case.id.in_(wanted)))).scalars()}
+    by_id = {c.id: c for c in await session.execute(select(*PAGE_COLUMNS).where(Case.id.in_(wanted)))}
     return _as_page([by_id[i] for i in wanted], order=order, first=first, total=len(found), capped=False)
 
 
@@ -261,8 +288,8 @@ def _in_order(
     return ordered
 
 
-async def _count(session: AsyncSession, conds: list[ColumnElement[bool]], departments: list[int]) -> int:
-    """How many cases match; for one department as the sum of two disjoint counts.
+def _count(conds: list[ColumnElement[bool]], departments: list[int]) -> ColumnElement[int]:
+    """How many cases match, as a scalar expression; for one department as the sum of two disjoint counts.
 
     `lead = D OR EXISTS (co-handled by D)` keeps PostgreSQL from turning the EXISTS into a join, so it reads every
     matching case from the heap; `lead = D` (answered from an index) plus `lead IS DISTINCT FROM D AND EXISTS
@@ -270,14 +297,14 @@ async def _count(session: AsyncSession, conds: list[ColumnElement[bool]], depart
     """
     if len(departments) != 1:
         scoped = [*conds, *(department_clause(d) for d in departments)]
-        return int(await session.scalar(select(func.count()).select_from(Case).where(*scoped)) or 0)
+        return select(func.count()).select_from(Case).where(*scoped).scalar_subquery()
     (department_id,) = departments
     co = exists().where(CaseCoDepartment.case_id == Case.id, CaseCoDepartment.department_id == department_id)
     lead = select(func.count()).select_from(Case).where(*conds, Case.lead_department_id == department_id)
     other = select(func.count()).select_from(Case).where(
         *conds, Case.lead_department_id.is_distinct_from(department_id), co
     )
-    return int(await session.scalar(select(lead.scalar_subquery() + other.scalar_subquery())) or 0)
+    return lead.scalar_subquery() + other.scalar_subquery()
 
 
 async def visible_case(
@@ -292,32 +319,58 @@ async def visible_case(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+def _events_statements() -> tuple[Select[Any], Select[Any]]:
+    """(every event, the last :last events) of the cases :case_ids, oldest first per case; built once."""
+    table = CaseEvent.__table__
+    ids = one_of_parameter(table.c.case_id, "case_ids")
+    every = select(table).where(ids).order_by(table.c.case_id, table.c.seq)
+    # A window per case instead of every event of the page's cases (one case can have dozens).
+    position = func.row_number().over(partition_by=table.c.case_id, order_by=table.c.seq.desc())
+    ranked = select(table, position.label("position")).where(ids).subquery()
+    last = (
+        select(*(ranked.c[column.name] for column in table.c))
+        .where(ranked.c.position <= bindparam("last"))
+        .order_by(ranked.c.case_id, ranked.c.seq)
+    )
+    return every, last
+
+
+_EVERY_EVENT, _LAST_EVENTS = _events_statements()
+_REPLIES = (
+    select(Reply.__table__)
+    .where(one_of_parameter(Reply.__table__.c.case_id, "case_ids"))
+    .order_by(Reply.__table__.c.case_id, Reply.__table__.c.id)
+)
+_CO_DEPARTMENTS = select(CaseCoDepartment.case_id, CaseCoDepartment.department_id).where(
+    one_of_parameter(CaseCoDepartment.case_id, "case_ids")
+)
+
+
 async def events_by_case(
     session: AsyncSession, *, case_ids: Sequence[int], last: int | None = None
-) -> dict[int, list[CaseEvent]]:
-    """The trail of many cases at once (one statement), oldest first; with ``last``, only each case's last N."""
-    out: dict[int, list[CaseEvent]] = {i: [] for i in case_ids}
+) -> dict[int, list[Row[Any]]]:
+    """The trail of many cases at once (one statement), oldest first; with ``last``, only each case's last N.
+
+    Rows of the `case_event` table (attributes named as the model's), not model objects, from a statement built
+    once: the inbox shows three events per case, and hydrating entities and building the windowed select each
+    time cost twice what reading the rows does.
+    """
+    out: dict[int, list[Row[Any]]] = {i: [] for i in case_ids}
     if not case_ids or (last is not None and last <= 0):
         return out
-    if last is None:
-        stmt = select(CaseEvent).where(CaseEvent.case_id.in_(case_ids)).order_by(CaseEvent.case_id, CaseEvent.seq)
-    else:
-        # A window per case instead of every event of the page's cases (one case can have dozens).
-        position = func.row_number().over(partition_by=CaseEvent.case_id, order_by=CaseEvent.seq.desc())
-        ranked = select(CaseEvent, position.label("position")).where(CaseEvent.case_id.in_(case_ids)).subquery()
-        event = aliased(CaseEvent, ranked)
-        stmt = select(event).where(ranked.c.position <= last).order_by(ranked.c.case_id, ranked.c.seq)
-    for row in (await session.execute(stmt)).scalars():
+    params: dict[str, Any] = {"case_ids": list(case_ids)}
+    if last is not None:
+        params["last"] = last
+    for row in await session.execute(_EVERY_EVENT if last is None else _LAST_EVENTS, params):
         out[row.case_id].append(row)
     return out
 
 
-async def replies_by_case(session: AsyncSession, *, case_ids: Sequence[int]) -> dict[int, list[Reply]]:
-    """The replies of many cases at once."""
-    out: dict[int, list[Reply]] = {i: [] for i in case_ids}
+async def replies_by_case(session: AsyncSession, *, case_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
+    """The replies of many cases at once, as rows of the `reply` table (attributes named as the model's)."""
+    out: dict[int, list[Row[Any]]] = {i: [] for i in case_ids}
     if case_ids:
-        stmt = select(Reply).where(Reply.case_id.in_(case_ids)).order_by(Reply.case_id, Reply.id)
-        for reply in (await session.execute(stmt)).scalars():
+        for reply in await session.execute(_REPLIES, {"case_ids": list(case_ids)}):
             out[reply.case_id].append(reply)
     return out
 
@@ -326,9 +379,6 @@ async def co_departments_by_case(session: AsyncSession, *, case_ids: Sequence[in
     """Co-handling department ids of many cases at once."""
     out: dict[int, list[int]] = {i: [] for i in case_ids}
     if case_ids:
-        stmt = select(CaseCoDepartment.case_id, CaseCoDepartment.department_id).where(
-            CaseCoDepartment.case_id.in_(case_ids)
-        )
-        for case_id, department_id in (await session.execute(stmt)).all():
+        for case_id, department_id in await session.execute(_CO_DEPARTMENTS, {"case_ids": list(case_ids)}):
             out[case_id].append(department_id)
     return out

@@ -1,4 +1,5 @@
-"""`one_of`: the same rows as IN on both backends, and an index condition on every key column in a cached plan."""
+"""`one_of`: the same rows as IN on both backends (keys given at once or when a prebuilt statement runs), and an
+index condition on every key column in a cached plan."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql
 
 from hub.ingest.records import InboundReceipt
-from hub.sql import one_of
+from hub.sql import one_of, one_of_parameter
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
@@ -32,6 +33,15 @@ async def test_one_of_finds_exactly_the_listed_keys(db: Any) -> None:
     async with db.sessions() as session:
         assert sorted((await session.execute(stmt)).scalars()) == ["msg-00003", "msg-00017", "msg-00029"]
         assert list((await session.execute(stmt.where(one_of(InboundReceipt.dedupe_key, [])))).scalars()) == []
+
+
+async def test_a_statement_built_once_takes_its_keys_when_it_runs(db: Any) -> None:
+    await _receipts(db, 30)
+    stmt = select(InboundReceipt.dedupe_key).where(one_of_parameter(InboundReceipt.dedupe_key, "keys"))
+    async with db.sessions() as session:
+        for wanted in (["msg-00003", "nope"], ["msg-00029", "msg-00001", "msg-00017"], []):
+            found = sorted((await session.execute(stmt, {"keys": wanted})).scalars())
+            assert found == sorted(k for k in wanted if k != "nope")
 
 
 @pytest.mark.parametrize("db", ["postgresql"], indirect=True)

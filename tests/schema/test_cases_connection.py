@@ -56,3 +56,19 @@ async def test_pages_cover_everything_once_in_order(gql, district) -> None:  # t
 async def test_a_forged_cursor_is_a_validation_error(gql, district) -> None:  # type: ignore[no-untyped-def]
     result = await gql(PAGE, DISPATCHER, {"after": "bm90LWEtY3Vyc29y", "filter": None, "order": "RECEIVED_AT_DESC"})
     assert codes(result) == ["VALIDATION_FAILED"]
+
+
+async def test_the_total_is_the_same_on_every_page_and_past_the_last(gql, district) -> None:  # type: ignore[no-untyped-def]
+    for i in range(5):
+        async with district.ctx(CONNECTOR) as ctx:
+            case = (await submit_case(ctx, draft=draft(title=f"噪音{i}"), auto_dispatch=False)).case
+        async with district.ctx(DISPATCHER) as ctx:
+            await workflow.dispatch_case(ctx, case_id=case.id, lead_department="NH-ZJ")
+    totals, after = [], None
+    for _ in range(3):  # 4 cases, 1 case, then past the last one
+        result = await gql(PAGE, handler("NH-ZJ"), {"after": after, "filter": None, "order": "RECEIVED_AT_DESC"})
+        assert result.errors is None, result.errors
+        data = result.data["cases"]
+        totals.append((len(data["edges"]), data["totalCount"]))
+        after = data["pageInfo"]["endCursor"] or after
+    assert totals == [(4, 5), (1, 5), (0, 5)]
