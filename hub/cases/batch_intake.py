@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from auth.principal import SYSTEM
 from hub.cases import repository
@@ -19,12 +20,12 @@ from hub.cases.drafts import (
     SubmitResult,
     auto_dispatch_note,
     auto_dispatch_targets,
-    build_case,
     case_number,
+    case_values,
     local_day,
     submitted_payload,
 )
-from hub.cases.models import Case, CaseCoDepartment
+from hub.cases.models import Case
 from hub.cases.service import DispatchChange, apply_dispatch, require_active
 from hub.citizens.service import link_citizens
 from hub.clock import utcnow
@@ -32,12 +33,11 @@ from hub.context import ServiceContext
 from hub.deadlines.service import calendar_for, policy_for
 from hub.departments import repository as departments
 from hub.departments.models import Department
-from hub.enums import CaseAction, CaseStatus
+from hub.enums import CaseAction, CaseKind, CaseStatus, Urgency
 from hub.errors import ValidationFailed
 from hub.routing.repository import active_rules
 from hub.routing.service import RouteDecision, decide_route
-from hub.trail.models import CaseEvent
-from hub.trail.service import GENESIS, new_event, register_events
+from hub.trail.service import GENESIS, event_values, insert_events
 
 
 @dataclass
@@ -115,11 +115,30 @@ async def plan_page(ctx: ServiceContext, *, items: Sequence[CheckedDraft], auto_
     return plan
 
 
+@dataclass
+class NewCase:
+    """The columns a dispatch sets on a case being inserted (``apply_dispatch`` works on these as on a Case)."""
+
+    case_no: str
+    kind: CaseKind
+    urgency: Urgency
+    category: str | None
+    status: CaseStatus = CaseStatus.RECEIVED
+    lead_department_id: int | None = None
+    dispatched_at: dt.datetime | None = None
+    claimed_at: dt.datetime | None = None
+    sign_deadline: dt.datetime | None = None
+    due_at: dt.datetime | None = None
+    return_deadline: dt.datetime | None = None
+
+
 async def write_page(ctx: ServiceContext, plan: PagePlan, *, auto_dispatch: bool) -> None:
     """Store the plan's new drafts as cases with their citizens, co-departments and trail; run in a savepoint.
 
-    A concurrent transaction that stored one of the messages or bound one of the identities first surfaces as
-    IntegrityError at a flush; the caller rolls the savepoint back and goes draft by draft.
+    Rows go in as multi-row INSERTs built from plain values (no unit of work); the cases and events come back
+    from their INSERT's RETURNING as persistent objects, as a read would load them. A concurrent transaction
+    that stored one of the messages or bound one of the identities first surfaces as IntegrityError; the
+    caller rolls the savepoint back and goes draft by draft.
     """
     session = ctx.session
     items = [plan.items[i] for i in plan.new]
@@ -128,18 +147,45 @@ async def write_page(ctx: ServiceContext, plan: PagePlan, *, auto_dispatch: bool
     day = local_day(now, ctx.settings.timezone)
     # Taken first: it queues concurrent case-creating transactions behind this one before any unique key is written.
     first = await repository.allocate_case_numbers(session, day=day, count=len(items))
-    citizens = await link_citizens(session, citizens=[(i.draft.citizen, i.channel.value) for i in items])
-    cases = [
-        build_case(item, case_no=case_number(ctx.settings.case_no_prefix, day, first + n), decision=decision,
-                   citizen=citizen, now=now)
-        for n, (item, decision, citizen) in enumerate(zip(items, decisions, citizens, strict=True))
+    citizen_ids = await link_citizens(
+        session, citizens=[(i.draft.citizen, i.channel.value) for i in items], now=now
+    )
+    rows = [
+        case_values(item, case_no=case_number(ctx.settings.case_no_prefix, day, first + n), decision=decision,
+                    citizen_id=citizen_id, now=now)
+        for n, (item, decision, citizen_id) in enumerate(zip(items, decisions, citizen_ids, strict=True))
     ]
-    changes = await _auto_dispatch(ctx, plan, cases, decisions, now=now) if auto_dispatch else {}
-    session.add_all(cases)
-    await session.flush()
-    events: list[CaseEvent] = []
+    dispatched = [NewCase(row["case_no"], row["kind"], row["urgency"], row["category"]) for row in rows]
+    changes = await _auto_dispatch(ctx, plan, dispatched, decisions, now=now) if auto_dispatch else {}
+    for row, columns in zip(rows, dispatched, strict=True):
+        row.update(columns.__dict__)  # every row has the same keys: one INSERT for the page
+        row["updated_at"] = now
+    cases = await repository.insert_cases(session, rows=rows)
+    try:
+        await _write_trail(ctx, items, decisions, cases, changes, now=now)
+    except BaseException:
+        # Rows loaded from RETURNING are not the savepoint's "new" objects: its rollback would leave them behind.
+        for case in cases:
+            session.expunge(case)
+        raise
+    for index, case, decision in zip(plan.new, cases, decisions, strict=True):
+        plan.results[index] = SubmitResult(case, created=True, route=decision)
+
+
+async def _write_trail(
+    ctx: ServiceContext,
+    items: Sequence[CheckedDraft],
+    decisions: Sequence[RouteDecision],
+    cases: Sequence[Case],
+    changes: dict[int, DispatchChange],
+    *,
+    now: dt.datetime,
+) -> None:
+    """The new cases' co-departments and their SUBMITTED (and DISPATCHED) events, chained from GENESIS."""
+    events: list[dict[str, Any]] = []
+    co_departments: list[dict[str, int]] = []
     for n, (item, decision, case) in enumerate(zip(items, decisions, cases, strict=True)):
-        submitted = new_event(
+        submitted = event_values(
             case_id=case.id,
             seq=1,
             prev_hash=GENESIS,
@@ -155,10 +201,10 @@ async def write_page(ctx: ServiceContext, plan: PagePlan, *, auto_dispatch: bool
         if change is None:
             continue
         events.append(
-            new_event(
+            event_values(
                 case_id=case.id,
                 seq=2,
-                prev_hash=submitted.hash,
+                prev_hash=submitted["hash"],
                 actor=SYSTEM,
                 action=CaseAction.DISPATCHED.value,
                 from_status=change.before.value,
@@ -168,16 +214,18 @@ async def write_page(ctx: ServiceContext, plan: PagePlan, *, auto_dispatch: bool
                 at=now,
             )
         )
-        session.add_all(CaseCoDepartment(case_id=case.id, department_id=d) for d in change.co_department_ids)
-    session.add_all(events)
-    await session.flush()
-    register_events(session, events)
-    for index, case, decision in zip(plan.new, cases, decisions, strict=True):
-        plan.results[index] = SubmitResult(case, created=True, route=decision)
+        co_departments.extend({"case_id": case.id, "department_id": d} for d in change.co_department_ids)
+    await repository.insert_co_departments(ctx.session, rows=co_departments)
+    await insert_events(ctx.session, rows=events)
 
 
 async def _auto_dispatch(
-    ctx: ServiceContext, plan: PagePlan, cases: Sequence[Case], decisions: Sequence[RouteDecision], *, now: dt.datetime
+    ctx: ServiceContext,
+    plan: PagePlan,
+    cases: Sequence[NewCase],
+    decisions: Sequence[RouteDecision],
+    *,
+    now: dt.datetime,
 ) -> dict[int, DispatchChange]:
     """Dispatch the certain cases before they are inserted, exactly as ``dispatch_case`` would."""
     targets = {n: auto_dispatch_targets(d, plan.departments) for n, d in enumerate(decisions)}

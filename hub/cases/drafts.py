@@ -79,30 +79,39 @@ def _raw_text(raw: object) -> str:
     return json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def case_values(
+    item: CheckedDraft, *, case_no: str, decision: RouteDecision, citizen_id: int | None, now: dt.datetime
+) -> dict[str, Any]:
+    """The column values of a checked draft's new case (RECEIVED, not dispatched)."""
+    draft = item.draft
+    return {
+        "case_no": case_no,
+        "channel": item.channel,
+        "external_id": draft.external_id,
+        "kind": item.kind,
+        "status": CaseStatus.RECEIVED,
+        "urgency": item.urgency,
+        "title": item.title,
+        "content": item.content,
+        "category": decision.category,
+        "suggested_category": decision.category,
+        "suggestion_confidence": round(decision.confidence, 4),
+        "address": draft.address,
+        "region": draft.region,
+        "citizen_id": citizen_id,
+        "received_at": draft.received_at.astimezone(dt.UTC),
+        "reply_to": dict(draft.reply_to),
+        "raw_payload": _raw_text(draft.raw),
+        "created_at": now,
+    }
+
+
 def build_case(
     item: CheckedDraft, *, case_no: str, decision: RouteDecision, citizen: Citizen | None, now: dt.datetime
 ) -> Case:
     """The new case row of a checked draft (RECEIVED, not yet added to a session)."""
-    draft = item.draft
     return Case(
-        case_no=case_no,
-        channel=item.channel,
-        external_id=draft.external_id,
-        kind=item.kind,
-        status=CaseStatus.RECEIVED,
-        urgency=item.urgency,
-        title=item.title,
-        content=item.content,
-        category=decision.category,
-        suggested_category=decision.category,
-        suggestion_confidence=round(decision.confidence, 4),
-        address=draft.address,
-        region=draft.region,
-        citizen_id=citizen.id if citizen else None,
-        received_at=draft.received_at.astimezone(dt.UTC),
-        reply_to=dict(draft.reply_to),
-        raw_payload=_raw_text(draft.raw),
-        created_at=now,
+        **case_values(item, case_no=case_no, decision=decision, citizen_id=citizen.id if citizen else None, now=now)
     )
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, exists, or_, select
+from sqlalchemy import ColumnElement, Table, delete, exists, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.cases.models import Case, CaseCoDepartment, CaseCounter, ExtensionRequest
 from hub.enums import Channel, ExtensionStatus
 from hub.sql import one_of
+
+# A bulk INSERT leaves out None values, splitting rows by which keys are None; NULL keeps them one statement.
+_ONE_BATCH = {"render_nulls": True}
 
 
 def department_clause(department_id: int) -> ColumnElement[bool]:
@@ -77,6 +81,20 @@ async def allocate_case_numbers(session: AsyncSession, *, day: dt.date, count: i
     )
     last = int((await session.execute(stmt)).scalar_one())
     return last - count + 1
+
+
+async def insert_cases(session: AsyncSession, *, rows: Sequence[Mapping[str, Any]]) -> list[Case]:
+    """Insert new cases (rows with the same keys) in one statement; they come back persistent, in order."""
+    if not rows:
+        return []
+    stmt = insert(Case).returning(Case, sort_by_parameter_order=True)
+    return list((await session.scalars(stmt, list(rows), execution_options=_ONE_BATCH)).all())
+
+
+async def insert_co_departments(session: AsyncSession, *, rows: Sequence[Mapping[str, int]]) -> None:
+    """Insert (case_id, department_id) rows of new cases in one statement."""
+    if rows:
+        await session.execute(insert(cast(Table, CaseCoDepartment.__table__)), list(rows))
 
 
 async def by_externals(

@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from auth.permission import Operation
 from auth.principal import Role
@@ -24,7 +24,7 @@ from hub.deadlines.policy import DeadlinePolicy
 from hub.deadlines.service import calendar_for, policy_for
 from hub.departments import repository as departments
 from hub.departments.models import Department
-from hub.enums import CaseAction, CaseStatus, DeliveryStatus
+from hub.enums import CaseAction, CaseKind, CaseStatus, DeliveryStatus, Urgency
 from hub.errors import (
     IllegalTransition,
     ReturnWindowClosed,
@@ -52,8 +52,24 @@ def require_active(named: Sequence[Department]) -> None:
         raise UnknownDepartment(f"unknown department {inactive[0]!r}")
 
 
+class Dispatchable(Protocol):
+    """What a dispatch reads and writes of a case: a stored Case, or the values of one being inserted."""
+
+    case_no: str
+    kind: CaseKind
+    urgency: Urgency
+    status: CaseStatus
+    category: str | None
+    lead_department_id: int | None
+    dispatched_at: dt.datetime | None
+    claimed_at: dt.datetime | None
+    sign_deadline: dt.datetime | None
+    due_at: dt.datetime | None
+    return_deadline: dt.datetime | None
+
+
 def apply_dispatch(
-    case: Case,
+    case: Dispatchable,
     *,
     lead: Department,
     co: Sequence[Department],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,20 +60,32 @@ async def _link(session: AsyncSession, *, citizen: CitizenDraft, keys: list[tupl
     return person
 
 
+@dataclass
+class _NewCitizen:
+    """A citizen this page creates (a plain row until it is inserted)."""
+
+    name: str | None
+    phone: str | None
+    id_number: str | None
+    id: int | None = None
+
+
 async def link_citizens(
-    session: AsyncSession, *, citizens: Sequence[tuple[CitizenDraft, str]]
-) -> list[Citizen | None]:
-    """``link_citizen`` for each (citizen, channel) in turn, with one read and one insert per table.
+    session: AsyncSession, *, citizens: Sequence[tuple[CitizenDraft, str]], now: dt.datetime
+) -> list[int | None]:
+    """``link_citizen`` for each (citizen, channel) in turn, with one read and one insert per table; their ids.
 
     The same rules apply as one draft after another: the first known key (phone before account) names the
     person, new keys are bound to them, a missing phone or name is filled in. The caller runs this inside a
-    savepoint: a concurrent binding of the same identity surfaces as IntegrityError at the flush.
+    savepoint: a concurrent binding of the same identity surfaces as IntegrityError at the insert.
     """
     keyed = [(draft, identity_keys(citizen=draft, channel=channel)) for draft, channel in citizens]
-    known = await repository.citizens_by_identities(session, keys=[k for _, keys in keyed for k in keys])
-    people: list[Citizen | None] = []
-    created: list[Citizen] = []
-    bindings: list[tuple[Citizen, str, str]] = []
+    known: dict[tuple[str, str], Citizen | _NewCitizen] = dict(
+        await repository.citizens_by_identities(session, keys=[k for _, keys in keyed for k in keys])
+    )
+    people: list[Citizen | _NewCitizen | None] = []
+    created: list[_NewCitizen] = []
+    bindings: list[tuple[Citizen | _NewCitizen, str, str]] = []
     for draft, keys in keyed:
         if not keys and not draft.name:
             people.append(None)
@@ -80,8 +94,9 @@ async def link_citizens(
         if hits:
             person = hits[0]
         else:
-            person = Citizen(name=draft.name, phone=_clear_phone(draft.phone), id_number=draft.id_number)
+            person = _NewCitizen(name=draft.name, phone=_clear_phone(draft.phone), id_number=draft.id_number)
             created.append(person)
+        # a stored citizen is updated through the session (rare); a new one's row is still being built
         if person.phone is None and _clear_phone(draft.phone):
             person.phone = draft.phone
         if person.name is None and draft.name:
@@ -91,11 +106,13 @@ async def link_citizens(
                 known[(kind, value)] = person
                 bindings.append((person, kind, value))
         people.append(person)
-    session.add_all(created)
-    await session.flush()
-    session.add_all(CitizenIdentity(citizen_id=person.id, kind=kind, value=value) for person, kind, value in bindings)
-    await session.flush()
-    return people
+    if created:
+        rows = [{"name": p.name, "phone": p.phone, "id_number": p.id_number, "created_at": now} for p in created]
+        for person, new_id in zip(created, await repository.insert_citizens(session, rows=rows), strict=True):
+            person.id = new_id
+    bound = [{"citizen_id": p.id, "kind": kind, "value": value, "bound_at": now} for p, kind, value in bindings]
+    await repository.insert_identities(session, rows=bound)
+    return [p.id if p is not None else None for p in people]
 
 
 def _clear_phone(phone: str | None) -> str | None:

@@ -6,8 +6,9 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -131,37 +132,55 @@ async def sync_channel(
         result.skipped = "rate limited"
         result.retry_after = (pause.until - now).total_seconds()
         return result
-    for _page in range(jobs.sync_max_pages):
-        async with sessions() as session:
-            state = await repository.get_state(session, channel=value)
-            cursor = state.cursor if state else None
-        try:
-            page = await pull_with_retries(connector, cursor, retries=jobs.sync_retries,
-                                           base=jobs.sync_retry_base_seconds, sleep=sleep)
-        except ChannelError as exc:
-            await _failed(sessions, settings, result, exc, jobs)
-            return result
-        try:
-            async with transaction(sessions) as session:
-                ctx = ServiceContext(session, connector_principal(name), settings)
-                stored = await ingest_page(ctx, channel=name, page=page, expected_cursor=cursor)
-                if pause is not None:
-                    await repository.clear_pause(session, channel=value)
-                    pause = None
-                notices = await notices_for(session) if bus is not None else []
-        except CursorMoved:
-            result.skipped = "another pass moved the cursor"
-            return result
-        if bus is not None:
-            await publish(bus, notices)
-        result.pages += 1
-        result.created += stored.created
-        result.repeated += stored.repeated
-        result.rejected += len(stored.rejected)
-        if progress is not None:
-            progress(result.pages, stored)
-        if not page.has_more:
-            break
+    async with sessions() as session:
+        state = await repository.get_state(session, channel=value)
+        cursor = state.cursor if state else None
+
+    def pull(after: str | None) -> Coroutine[Any, Any, Page]:
+        return pull_with_retries(connector, after, retries=jobs.sync_retries, base=jobs.sync_retry_base_seconds,
+                                 sleep=sleep)
+
+    ahead: asyncio.Task[Page] | None = None
+    try:
+        for number in range(jobs.sync_max_pages):
+            try:
+                page = await (ahead if ahead is not None else pull(cursor))
+            except ChannelError as exc:
+                await _failed(sessions, settings, result, exc, jobs)
+                return result
+            ahead = None
+            if page.has_more and number + 1 < jobs.sync_max_pages:
+                # The next page is on its way (HTTP, parsing) while this one is stored; the cursor still moves only
+                # after a page is stored, and a pass stopped by CursorMoved drops what it read ahead.
+                ahead = asyncio.create_task(pull(page.next_cursor))
+            try:
+                async with transaction(sessions) as session:
+                    ctx = ServiceContext(session, connector_principal(name), settings)
+                    stored = await ingest_page(ctx, channel=name, page=page, expected_cursor=cursor)
+                    if pause is not None:
+                        await repository.clear_pause(session, channel=value)
+                        pause = None
+                    notices = await notices_for(session) if bus is not None else []
+            except CursorMoved:
+                result.skipped = "another pass moved the cursor"
+                return result
+            cursor = page.next_cursor
+            if bus is not None:
+                await publish(bus, notices)
+            result.pages += 1
+            result.created += stored.created
+            result.repeated += stored.repeated
+            result.rejected += len(stored.rejected)
+            if progress is not None:
+                progress(result.pages, stored)
+            if not page.has_more:
+                break
+    finally:
+        if ahead is not None:
+            ahead.cancel()
+            await asyncio.wait([ahead])
+            if not ahead.cancelled():
+                ahead.exception()  # a failed read-ahead of a page this pass will not store: nothing to report
     log.info("sync pass done: %s", result.summary())
     return result
 

@@ -21,32 +21,66 @@ GENESIS = "0" * 64
 NEW_EVENTS_KEY = "hub.new_events"
 _HEADS_KEY = "hub.chain_heads"
 
+# A bulk INSERT leaves out None values, splitting rows by which keys are None; NULL keeps them one statement.
+_ONE_BATCH = {"render_nulls": True}
+
 
 def canonical_json(fields: Mapping[str, Any]) -> str:
     """The one serialisation that is hashed: sorted keys, no spaces, UTF-8 kept as is."""
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+_HASHED = ("case_id", "seq", "action", "actor_subject", "actor_role", "actor_department", "from_status", "to_status",
+           "note", "payload", "at")
+
+
+def hashed_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of an event (as a mapping) that the hash covers: everything but id, prev_hash and hash."""
+    fields = {name: values[name] for name in _HASHED}
+    fields["payload"] = fields["payload"] or {}
+    fields["at"] = fields["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")
+    return fields
+
+
 def event_fields(event: CaseEvent) -> dict[str, Any]:
-    """The columns of an event that the hash covers (everything but id, prev_hash and hash)."""
-    return {
-        "case_id": event.case_id,
-        "seq": event.seq,
-        "action": event.action,
-        "actor_subject": event.actor_subject,
-        "actor_role": event.actor_role,
-        "actor_department": event.actor_department,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "note": event.note,
-        "payload": event.payload or {},
-        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-    }
+    """``hashed_fields`` of a stored or built event row."""
+    return hashed_fields({name: getattr(event, name) for name in _HASHED})
 
 
 def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     """sha256(prev_hash + canonical JSON of the row)."""
     return hashlib.sha256((prev_hash + canonical_json(fields)).encode("utf-8")).hexdigest()
+
+
+def event_values(
+    *,
+    case_id: int,
+    seq: int,
+    prev_hash: str,
+    actor: Principal,
+    action: str,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    note: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+    at: dt.datetime,
+) -> dict[str, Any]:
+    """The column values of an event chained after ``prev_hash``, its hash computed."""
+    values: dict[str, Any] = {
+        "at": at.astimezone(dt.UTC),
+        "case_id": case_id,
+        "seq": seq,
+        "action": action,
+        "actor_subject": actor.subject,
+        "actor_role": actor.primary_role.value,
+        "actor_department": actor.department,
+        "from_status": from_status,
+        "to_status": to_status,
+        "note": note,
+        "payload": dict(payload or {}),
+    }
+    values["prev_hash"], values["hash"] = prev_hash, chain_hash(prev_hash, hashed_fields(values))
+    return values
 
 
 def new_event(
@@ -63,22 +97,30 @@ def new_event(
     at: dt.datetime,
 ) -> CaseEvent:
     """An event chained after ``prev_hash`` with its hash computed (not yet added to a session)."""
-    event = CaseEvent(
-        case_id=case_id,
-        seq=seq,
-        action=action,
-        actor_subject=actor.subject,
-        actor_role=actor.primary_role.value,
-        actor_department=actor.department,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        payload=dict(payload or {}),
-        at=at.astimezone(dt.UTC),
-        prev_hash=prev_hash,
+    return CaseEvent(
+        **event_values(
+            case_id=case_id,
+            seq=seq,
+            prev_hash=prev_hash,
+            actor=actor,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            payload=payload,
+            at=at,
+        )
     )
-    event.hash = chain_hash(prev_hash, event_fields(event))
-    return event
+
+
+async def insert_events(session: AsyncSession, *, rows: Sequence[Mapping[str, Any]]) -> list[CaseEvent]:
+    """Insert events built by ``event_values`` in one statement; they come back persistent, as their chains' heads."""
+    if not rows:
+        return []
+    stmt = insert(CaseEvent).returning(CaseEvent, sort_by_parameter_order=True)
+    events = list((await session.scalars(stmt, list(rows), execution_options=_ONE_BATCH)).all())
+    register_events(session, events)
+    return events
 
 
 def _heads(session: AsyncSession) -> dict[int, tuple[object, int, str]]:

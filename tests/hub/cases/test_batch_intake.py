@@ -19,6 +19,7 @@ from connectors.base import CaseDraft, CitizenDraft
 from hub.cases import intake
 from hub.cases.drafts import check_draft
 from hub.cases.models import Case, CaseCoDepartment
+from hub.cases.notices import notices_for
 from hub.citizens.models import Citizen, CitizenIdentity
 from hub.context import ServiceContext
 from hub.db import make_engine, make_sessionmaker
@@ -282,3 +283,31 @@ async def test_a_draft_whose_auto_dispatch_names_an_inactive_department_is_refus
             await intake.submit_case(ctx, draft=draft(external_id="SMOKE2"))
     async with district.sessions() as session:
         assert (await session.execute(select(Case.external_id))).scalars().all() == ["U1"]
+
+
+async def test_live_notices_of_a_page_come_from_the_cases_it_stored(district: Any) -> None:
+    """Subscribers hear of every event of a page: its cases are the session's own, not read back one by one."""
+    uncertain = {"title": "反映一个情况", "content": "最近遇到一些问题，希望有人联系我。", "kind": "OTHER"}
+    page = [draft(external_id="L1"), draft(external_id="L2", **uncertain)]
+    reads: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        reads.append(statement)
+
+    async with district.ctx() as ctx:
+        result = await ingest_drafts(ctx, channel="hotline", drafts=page)
+        event.listen(district.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            notices = await notices_for(ctx.session)
+        finally:
+            event.remove(district.engine.sync_engine, "before_cursor_execute", count)
+        codes = {d.id: d.code for d in (await ctx.session.execute(select(Department))).scalars()}
+    assert len(reads) == 1  # the co-departments of all the page's cases; no case is read again
+    dispatched, waiting = result.cases
+    assert [(n.case_no, n.seq, n.action, n.status) for n in notices] == [
+        (dispatched.case_no, 1, "SUBMITTED", "RECEIVED"),
+        (dispatched.case_no, 2, "DISPATCHED", "DISPATCHED"),
+        (waiting.case_no, 1, "SUBMITTED", "RECEIVED"),
+    ]
+    assert {codes[i] for i in notices[1].department_ids} == {"NH-HB", "NH-CG"}
+    assert notices[2].department_ids == () and all(n.event_id for n in notices)
