@@ -51,22 +51,36 @@ def _section(title: str) -> None:
     print(f"\n== {title}", flush=True)
 
 
+INGEST_ROUNDS = 3  # ingest and COPY alternate; each figure is the median round (one round moved 2× on a busy box)
+
+
 async def _ingest_at(report: Report, url: str, existing: int, mode: Mode, seed: int) -> dict[str, Any]:
     settings = target_for(url).settings
     tag = f"{seed}x{existing}"
     await ingest.ingest_rate(settings, ingest.work_orders(tag + "w", 20, seed))  # warm: models, jieba, caches
-    real = await ingest.ingest_rate(settings, ingest.work_orders(tag, mode.drafts, seed))
-    copy = await asyncio.to_thread(ingest.copy_rate, target_for(url).libpq_url, tag)
+    rounds: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for n in range(INGEST_ROUNDS):
+        real = await ingest.ingest_rate(settings, ingest.work_orders(f"{tag}r{n}", mode.drafts, seed + n))
+        copy = await asyncio.to_thread(ingest.copy_rate, target_for(url).libpq_url, f"{tag}r{n}")
+        rounds.append((real, copy))
+    real = sorted((r for r, _ in rounds), key=lambda r: r["rate"])[INGEST_ROUNDS // 2]
+    copy = sorted((c for _, c in rounds), key=lambda c: c["rate"] or 0)[INGEST_ROUNDS // 2]
     share = real["rate"] / copy["rate"] if copy["rate"] else 0.0
     report.add(
-        f"ingest at {existing:,} cases",
+        f"ingest at {existing:,} cases (median of {INGEST_ROUNDS})",
         rate(real["rate"], " cases/s"),
         rate(copy["rate"], " cases/s COPY"),
         f"{share:.1%} of COPY",
         "≥ 25% of COPY",
         share >= 0.25,
     )
-    return {"existing": existing, "ingest": real, "copy": copy, "share_of_copy": round(share, 4)}
+    return {
+        "existing": existing,
+        "ingest": real,
+        "copy": copy,
+        "share_of_copy": round(share, 4),
+        "rounds": [{"ingest": r, "copy": c} for r, c in rounds],
+    }
 
 
 async def _build(report: Report, url: str, mode: Mode, seed: int, end: dt.datetime, reuse: bool) -> None:
