@@ -26,6 +26,8 @@ from hub.db import make_engine, make_sessionmaker
 from hub.departments.cache import active_by_code
 from hub.events import EventBus, make_bus
 from hub.ingest.batcher import PushBatcher
+from hub.ingest.drain import QueueDrainer, watch_stale
+from hub.jobs.queue import get_jobs
 from hub.jobs.worker import start_embedded_worker
 from hub.security import Security, build_security
 from hub.settings import Settings, get_settings
@@ -81,7 +83,9 @@ def create_app(
         sessions,
         security or build_security(settings),
         bus,
-        PushBatcher(sessions, settings, bus=bus),
+        # With Redis the worker processes create the cases of pending intake; without, this process does.
+        PushBatcher(sessions, settings, bus=bus,
+                    drainer=QueueDrainer(lambda: get_jobs().enqueue_intake()) if settings.redis_url else None),
     )
 
     @asynccontextmanager
@@ -94,7 +98,13 @@ def create_app(
             else None
         )
         runtime.pushes.start()  # channel pushes are stored in batches by one writer task (group commit)
+        runtime.pushes.drainer.wake()  # messages a previous run accepted but did not turn into cases
+        # … and those whose job was lost; with Redis only when the workers are gone, not merely behind
+        stale = asyncio.get_running_loop().create_task(
+            watch_stale(runtime.sessions, runtime.settings, bus=runtime.bus,
+                        older_than=600.0 if runtime.settings.redis_url else 60.0), name="stale-intake")
         yield
+        stale.cancel()
         await runtime.pushes.aclose()  # store and answer what is still waiting before the engine goes
         if worker is not None:
             await asyncio.to_thread(worker.stop)

@@ -1,7 +1,8 @@
 """The channels' push endpoints: ``GET|POST /channels/wechat`` (WeChat server callback) and
 ``POST /channels/hotline`` (a 12345 platform work-order push).
 
-Both store the message before answering (idempotently, so a retried delivery finds the first case) and refuse
+Both store the message before answering (idempotently, so a retried delivery gets the same case number; a WeChat
+message is stored as pending intake with its reserved number, its case created right after) and refuse
 forged or malformed requests without storing anything: bad signature → 403, bad payload → 400. WeChat gets a
 passive reply with the case number inside its 5-second window; should storing take longer, the store goes on in
 the background and WeChat gets a plain acknowledgement instead.
@@ -111,9 +112,9 @@ def channel_router(
                 return STILL_STORING
             except ValidationFailed:
                 return REFUSED
-            if result.case is None:
+            if result.number is None:
                 return WELCOME
-            return ACCEPTED.format(case_no=result.case.case_no)
+            return ACCEPTED.format(case_no=result.number)
 
         try:
             answer = await verifier.handle(request.method, dict(request.query_params), await request.body(),
@@ -142,8 +143,8 @@ def channel_router(
             result = await pushes.submit("hotline", draft, None, request_id=request_id)
         except ValidationFailed as exc:
             return _json({"code": "4220", "msg": exc.message}, 400)
-        assert result.case is not None
-        return _json({"code": "0000", "msg": "成功", "data": {"caseNo": result.case.case_no,
+        assert result.number is not None
+        return _json({"code": "0000", "msg": "成功", "data": {"caseNo": result.number,
                                                               "repeated": not result.created}})
 
     router.add_route("/channels/wechat", wechat, methods=["GET", "POST"], include_in_schema=False)

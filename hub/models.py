@@ -15,7 +15,7 @@ from hub.db import Base
 from hub.deadlines.models import CalendarOverride
 from hub.departments.models import Department
 from hub.ingest.models import ConnectorState
-from hub.ingest.records import ConnectorPause, InboundReceipt
+from hub.ingest.records import ConnectorPause, InboundReceipt, PendingIntake
 from hub.jobs.models import DeadLetter, ReplyDelivery
 from hub.routing.models import Category, RoutingRule
 from hub.trail.models import CaseEvent, ReadLog
@@ -37,6 +37,7 @@ __all__ = [
     "Department",
     "ExtensionRequest",
     "InboundReceipt",
+    "PendingIntake",
     "ReadLog",
     "Reply",
     "ReplyDelivery",

@@ -146,14 +146,16 @@ async def write_page(ctx: ServiceContext, plan: PagePlan, *, auto_dispatch: bool
     now = utcnow()
     day = local_day(now, ctx.settings.timezone)
     # Taken first: it queues concurrent case-creating transactions behind this one before any unique key is written.
-    first = await repository.allocate_case_numbers(session, day=day, count=len(items))
+    unnumbered = sum(item.case_no is None for item in items)  # drafts accepted earlier bring a reserved number
+    first = await repository.allocate_case_numbers(session, day=day, count=unnumbered) if unnumbered else 0
+    numbers = iter(range(first, first + unnumbered))
     citizen_ids = await link_citizens(
         session, citizens=[(i.draft.citizen, i.channel.value) for i in items], now=now
     )
     rows = [
-        case_values(item, case_no=case_number(ctx.settings.case_no_prefix, day, first + n), decision=decision,
-                    citizen_id=citizen_id, now=now)
-        for n, (item, decision, citizen_id) in enumerate(zip(items, decisions, citizen_ids, strict=True))
+        case_values(item, case_no=item.case_no or case_number(ctx.settings.case_no_prefix, day, next(numbers)),
+                    decision=decision, citizen_id=citizen_id, now=now)
+        for item, decision, citizen_id in zip(items, decisions, citizen_ids, strict=True)
     ]
     dispatched = [NewCase(row["case_no"], row["kind"], row["urgency"], row["category"]) for row in rows]
     changes = await _auto_dispatch(ctx, plan, dispatched, decisions, now=now) if auto_dispatch else {}

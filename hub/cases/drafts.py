@@ -41,6 +41,7 @@ class CheckedDraft:
     urgency: Urgency
     title: str
     content: str
+    case_no: str | None = None  # a number reserved when the message was accepted (pending intake), else allocated
 
     @property
     def key(self) -> tuple[Channel, str]:

@@ -111,12 +111,11 @@ async def submit_one(
 async def _insert(ctx: ServiceContext, *, item: CheckedDraft, decision: RouteDecision) -> Case:
     now = utcnow()
     day = local_day(now, ctx.settings.timezone)
-    number = await repository.next_case_number(ctx.session, day=day)
-    citizen = await link_citizen(ctx.session, citizen=item.draft.citizen, channel=item.channel.value)
-    case = build_case(
-        item, case_no=case_number(ctx.settings.case_no_prefix, day, number), decision=decision, citizen=citizen,
-        now=now,
+    case_no = item.case_no or case_number(
+        ctx.settings.case_no_prefix, day, await repository.next_case_number(ctx.session, day=day)
     )
+    citizen = await link_citizen(ctx.session, citizen=item.draft.citizen, channel=item.channel.value)
+    case = build_case(item, case_no=case_no, decision=decision, citizen=citizen, now=now)
     ctx.session.add(case)
     await ctx.session.flush()
     start_chain(ctx.session, case=case, case_id=case.id)

@@ -73,11 +73,13 @@ async def allocate_case_numbers(session: AsyncSession, *, day: dt.date, count: i
     """Reserve ``count`` consecutive sequence numbers of a day in one statement; returns the first."""
     key = day.strftime("%Y%m%d")
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = cast(Table, CaseCounter.__table__)  # Core: no ORM bulk-insert step (it runs for every push batch)
+    counter = table.c
     stmt = (
-        insert(CaseCounter)
+        insert(table)
         .values(day=key, value=count)
-        .on_conflict_do_update(index_elements=[CaseCounter.day], set_={"value": CaseCounter.value + count})
-        .returning(CaseCounter.value)
+        .on_conflict_do_update(index_elements=[counter.day], set_={"value": counter.value + count})
+        .returning(counter.value)
     )
     last = int((await session.execute(stmt)).scalar_one())
     return last - count + 1

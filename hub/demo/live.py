@@ -18,6 +18,7 @@ from connectors.wechat import parse_message
 from hub.cases.models import Case
 from hub.demo.texts import DemoMessage, answer_text, compose, compose_again, new_issue
 from hub.enums import CaseStatus
+from hub.ingest.repository import oldest_pending
 from hub.ingest.sync import sync_channel
 from hub.settings import Settings
 from hub.simulate.channels import CASE_NO, CHANNELS, PULL_CHANNELS, FakeSet, Posted, new_citizen, post, reply_text
@@ -82,7 +83,17 @@ class LiveTail:
             pushed = (await self.fakes.hotline.push(http, f"{hub.base_url}/channels/hotline", order.external_id)).json()
             self.say(f"  hotline: the platform also pushed {order.external_id} to /channels/hotline → "
                      f"{pushed['data']['caseNo']} (repeated: {str(pushed['data']['repeated']).lower()})")
+            await self._pending_created()
             await self._answer(hub, http, answers_per_channel)
+
+    async def _pending_created(self, within: float = 15.0) -> None:
+        """Wait until the app created the cases of the WeChat messages it answered with reserved numbers."""
+        deadline = time.perf_counter() + within
+        while time.perf_counter() < deadline:
+            async with self.sessions() as session:
+                if await oldest_pending(session) is None:
+                    return
+            await asyncio.sleep(0.05)
 
     async def _answer(self, hub: HubServer, http: httpx.AsyncClient, per_channel: int) -> None:
         desk = StaffDesk(http, hub.base_url, hub.headers)

@@ -7,6 +7,12 @@ One writer task takes everything waiting (up to ``max_batch``), stores it with
 one batch commits, the next one gathers: the busier the endpoint, the larger the batches and the fewer the
 commits, statements and hot-row updates per message.
 
+WeChat messages (``deferred`` channels) are stored as *pending intake* instead
+(:func:`hub.ingest.pending.accept_pushes`): verified, deduplicated, numbered from the day's counter and kept with
+their parsed draft, so the passive reply names the case number after a transaction of three statements; the
+batcher then wakes its :mod:`drainer <hub.ingest.drain>`, which has the cases created (routing, suggester,
+citizens, trail) by the worker or in this process, each with exactly the number its reply named.
+
 Failures: a draft the hub refuses fails only its own request (ValidationFailed); anything else that breaks the
 transaction (the database away, a deadlock) rolls the whole batch back and fails every request of it with that
 error, so nothing is stored half and the channel's retry finds a clean slate.
@@ -31,6 +37,8 @@ from hub.context import ServiceContext
 from hub.db import transaction
 from hub.errors import HubError, ValidationFailed
 from hub.events import EventBus, EventNotice
+from hub.ingest.drain import Drainer, LocalDrainer
+from hub.ingest.pending import accept_pushes
 from hub.ingest.push import PushItem, receive_pushes
 from hub.ingest.service import PushResult, connector_principal
 from hub.logs import request_id_var
@@ -82,10 +90,16 @@ class PushBatcher:
         bus: EventBus | None = None,
         max_batch: int = 200,
         linger_seconds: float = 0.01,
+        deferred: frozenset[str] = frozenset({"wechat"}),
+        drainer: Drainer | None = None,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.bus = bus
+        # Channels whose messages are stored as pending intake with a reserved number; the drainer creates the
+        # cases after the reply (hub.ingest.pending). Others (the hotline push) get their case in the batch.
+        self.deferred = deferred
+        self.drainer: Drainer = drainer or LocalDrainer(sessions, settings, bus=bus)
         self.max_batch = max_batch
         # After the first message, wait this long for more: each batch costs a handful of statements and a commit
         # whatever its size, so a few milliseconds here buy larger batches at moderate rates (0: take what waits).
@@ -126,6 +140,12 @@ class PushBatcher:
     async def aclose(self, drain_seconds: float = 30.0) -> None:
         """Take no more, store and answer what is waiting, then stop the writer."""
         self._closed = True
+        try:
+            await self._stop_writer(drain_seconds)
+        finally:
+            await self.drainer.aclose()
+
+    async def _stop_writer(self, drain_seconds: float) -> None:
         writer, queue = self._writer, self._queue
         if writer is None or queue is None or writer.done():
             return
@@ -180,7 +200,8 @@ class PushBatcher:
                 for channel, group in by_channel.items():
                     ctx = ServiceContext(session, connector_principal(channel), self.settings,
                                          request_ids[0] if len(request_ids) == 1 else None)
-                    results = await receive_pushes(ctx, channel=channel, items=[w.item for w in group])
+                    store = accept_pushes if channel in self.deferred else receive_pushes
+                    results = await store(ctx, channel=channel, items=[w.item for w in group])
                     outcomes.extend(zip(group, results, strict=True))
                 if self.bus is not None:
                     notices = await notices_for(session)
@@ -195,6 +216,8 @@ class PushBatcher:
         finally:
             request_id_var.reset(token)
         self.batches += 1
+        if any(isinstance(o, PushResult) and o.created and o.case is None for _, o in outcomes):
+            self.drainer.wake()
         for waiting, outcome in outcomes:
             if waiting.future.done():  # the request gave up (client gone); its message is stored all the same
                 continue

@@ -117,6 +117,12 @@ class PushResult:
 
     case: Case | None
     created: bool
+    case_no: str | None = None  # the reserved number of a message whose case is created after the reply
+
+    @property
+    def number(self) -> str | None:
+        """The case number to tell the citizen (None for an event)."""
+        return self.case_no or (self.case.case_no if self.case is not None else None)
 
 
 async def receive_push(

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.clock import utcnow
 from hub.db import transaction
 from hub.events import EventBus
+from hub.ingest.pending import DrainResult, drain_pending
 from hub.ingest.sync import SyncResult, sync_channel
 from hub.jobs import outbox, repository
 from hub.jobs.broker import QUEUE, make_broker
@@ -33,6 +34,7 @@ log = logging.getLogger("hub.jobs")
 
 DELIVER_REPLY = "deliver_reply"
 SYNC_CHANNEL = "sync_channel"
+CREATE_PENDING_CASES = "create_pending_cases"
 JOB_FAILED = "job_failed"
 
 
@@ -52,6 +54,8 @@ class Jobs:
                                             on_retry_exhausted=JOB_FAILED)(self._deliver_reply)
         self.sync_channel = dramatiq.actor(broker=broker, actor_name=SYNC_CHANNEL, queue_name=QUEUE,
                                            on_retry_exhausted=JOB_FAILED)(self._sync_channel)
+        self.create_pending_cases = dramatiq.actor(broker=broker, actor_name=CREATE_PENDING_CASES, queue_name=QUEUE,
+                                                   max_retries=3)(self._create_pending_cases)
         self.job_failed = dramatiq.actor(broker=broker, actor_name=JOB_FAILED, queue_name=QUEUE,
                                          max_retries=3)(self._job_failed)
 
@@ -84,6 +88,10 @@ class Jobs:
         delay = None if delay_seconds is None else int(delay_seconds * 1000)
         self.sync_channel.send_with_options(args=(channel.lower(),), delay=delay)
 
+    def enqueue_intake(self) -> None:
+        """Queue a drain of pending intake (call after the commit that stored it)."""
+        self.create_pending_cases.send()
+
     # --- actors ------------------------------------------------------------------------------------------
 
     def _deliver_reply(self, reply_id: int) -> None:
@@ -108,6 +116,15 @@ class Jobs:
         if result.error and result.retry_after is not None \
                 and result.retry_after < self.job_settings.sync_interval_seconds:
             self.enqueue_sync(channel, delay_seconds=result.retry_after)
+
+    def _create_pending_cases(self) -> None:
+        async def job(jc: JobContext) -> DrainResult:
+            return await drain_pending(jc.sessions, jc.settings, bus=jc.bus)
+
+        job_id = _job_id()
+        result = self.runtime.run(job, timeout=540, job_id=job_id)
+        if result.taken:
+            log.info("create_pending_cases job %s: %d cases in %d batches", job_id, result.taken, result.batches)
 
     def _job_failed(self, message: dict[str, Any], retry_info: dict[str, Any]) -> None:
         actor = str(message.get("actor_name", "?"))

@@ -26,6 +26,7 @@ from hub.db import transaction
 from hub.deadlines.enforcement import run_sweep
 from hub.ingest import repository as ingest_repository
 from hub.ingest.config import configured_pull_channels
+from hub.ingest.pending import drain_stale
 from hub.jobs import outbox, repository
 from hub.jobs.settings import JobSettings
 from hub.settings import Settings
@@ -159,6 +160,9 @@ def leader_lock(settings: Settings, jobs: JobSettings, engine: AsyncEngine) -> L
 
 # Warnings and urgings are due at minute resolution at best; once a minute is prompt enough.
 DEADLINE_SWEEP_SECONDS = 60.0
+# Pending intake is drained by a job right after it is stored; a row still waiting after this long lost its job.
+PENDING_INTAKE_SWEEP_SECONDS = 10.0
+PENDING_INTAKE_AGE_SECONDS = 30.0
 
 
 class Scheduler:
@@ -187,6 +191,7 @@ class Scheduler:
         self._next_sweep = 0.0
         self._next_prune = 0.0
         self._next_deadlines = 0.0
+        self._next_intake = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Lead (or wait to) until ``stop`` is set."""
@@ -233,6 +238,9 @@ class Scheduler:
                     len(report.urged),
                     len(report.auto_closed),
                 )
+        if moment >= self._next_intake:
+            self._next_intake = moment + PENDING_INTAKE_SWEEP_SECONDS
+            await drain_stale(self.sessions, self.settings, older_than=dt.timedelta(seconds=PENDING_INTAKE_AGE_SECONDS))
         if moment >= self._next_prune:
             self._next_prune = moment + 3600
             before = utcnow() - dt.timedelta(days=self.jobs.receipt_ttl_days)

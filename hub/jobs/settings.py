@@ -30,6 +30,9 @@ class JobSettings(BaseSettings):
     receipt_ttl_days: int = Field(default=7, ge=1)
 
     worker_threads: int = Field(default=4, ge=1)
+    # `hub worker`'s CPU niceness: its work (cases of pending intake, reply delivery, syncs) can wait a second,
+    # a WeChat callback cannot, so on a machine shared with `hub serve` the API gets the CPU first (0: as the API)
+    worker_nice: int = Field(default=10, ge=0, le=19)
     scheduler_lock_ttl_seconds: float = Field(default=30.0, gt=1)
     redis_namespace: str = "hub"
     # a killed worker's unacknowledged messages go back to the queue once its heartbeat is this old …

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import threading
 from collections.abc import Mapping
@@ -96,6 +97,8 @@ def run_worker(settings: Settings | None = None, *, threads: int | None = None) 
     job_settings = load_job_settings()
     if not settings.redis_url:
         raise SettingsError("hub worker needs HUB_REDIS_URL; without Redis, `hub serve` runs the jobs in-process")
+    if job_settings.worker_nice:
+        os.nice(job_settings.worker_nice)
     jobs = configure_jobs(settings, job_settings)
     worker = dramatiq.Worker(jobs.broker, worker_threads=threads or job_settings.worker_threads)
     worker.start()

@@ -26,7 +26,7 @@ from hub.citizens.models import CitizenIdentity
 from hub.events import LocalBus
 from hub.ingest import batcher as batcher_module
 from hub.ingest.batcher import BatcherClosed, PushBatcher
-from hub.ingest.records import InboundReceipt
+from hub.ingest.records import InboundReceipt, PendingIntake
 
 
 @pytest.fixture
@@ -74,7 +74,8 @@ async def test_handshake(hub: str, wechat: FakeWeChat, http: httpx.AsyncClient) 
 
 @pytest.mark.parametrize("mode", ["safe", "compat", "plain"])
 async def test_a_message_becomes_one_case_and_the_reply_names_it(db: Any, hub: str, wechat: FakeWeChat,
-                                                                  http: httpx.AsyncClient, mode: str) -> None:
+                                                                  http: httpx.AsyncClient, pushes: PushBatcher,
+                                                                  mode: str) -> None:
     openid = random_openid()
     xml = wechat.post_message("和平路88号门口井盖缺失，很危险，请尽快处理。", openid=openid)
     started = time.perf_counter()
@@ -82,6 +83,7 @@ async def test_a_message_becomes_one_case_and_the_reply_names_it(db: Any, hub: s
     elapsed = time.perf_counter() - started
     retried = await wechat.deliver(http, f"{hub}/channels/wechat", xml, mode=mode)  # WeChat's retry
     assert first.status_code == retried.status_code == 200 and elapsed < 1.0
+    await pushes.drainer.settled()  # the case is created after the reply, with the number the reply named
     (case,) = await cases(db)
     replies = [parse_message(reply).fields["Content"] for reply in wechat.passive_replies]
     assert replies == [f"您的诉求已受理，编号{case.case_no}。我们会尽快办理，并在这里答复您。"] * 2
@@ -131,6 +133,7 @@ async def test_refused_callbacks_store_nothing(db: Any, hub: str, wechat: FakeWe
         statuses[how] = response.status_code
     assert statuses == REFUSALS
     assert await count(db, Case) == 0 and await count(db, InboundReceipt) == 0
+    assert await count(db, PendingIntake) == 0
 
 
 async def test_a_hotline_push_is_stored_once(db: Any, hub: str, hotline: FakeHotline,
@@ -183,6 +186,7 @@ async def test_fifty_messages_at_once_each_reply_names_its_own_case(db: Any, hub
             wechat.deliver(http, f"{hub}/channels/wechat", wechat.post_message(f"第{i}号路灯不亮，请维修。", openid=o))
             for i, o in enumerate(openids)))
     assert all(r.status_code == 200 for r in responses)
+    await pushes.drainer.settled()
     stored = {case.reply_to["openid"]: case.case_no for case in await cases(db)}
     replies = _content_by_openid(wechat)
     assert len(stored) == 50 and set(replies) == set(openids)
@@ -192,9 +196,11 @@ async def test_fifty_messages_at_once_each_reply_names_its_own_case(db: Any, hub
 
 
 async def test_three_concurrent_deliveries_of_one_message_are_one_case(db: Any, hub: str, wechat: FakeWeChat,
-                                                                       http: httpx.AsyncClient) -> None:
+                                                                       http: httpx.AsyncClient,
+                                                                       pushes: PushBatcher) -> None:
     xml = wechat.post_message("人民路积水严重，车辆无法通行。", openid=random_openid())
     responses = await asyncio.gather(*(wechat.deliver(http, f"{hub}/channels/wechat", xml) for _ in range(3)))
+    await pushes.drainer.settled()
     (case,) = await cases(db)
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert [parse_message(r).fields["Content"] for r in wechat.passive_replies] == [
@@ -211,6 +217,7 @@ async def test_one_invalid_message_in_a_batch_is_refused_alone(db: Any, hub: str
     assert [r.status_code for r in responses] == [200] * 5 and pushes.batches == 1
     replies = _content_by_openid(wechat)
     assert replies.pop(too_long) == REFUSED
+    await pushes.drainer.settled()
     stored = {case.reply_to["openid"]: case.case_no for case in await cases(db)}
     assert set(stored) == set(replies) and all(stored[o] in replies[o] for o in replies)
 
@@ -219,7 +226,7 @@ async def test_a_database_failure_answers_500_to_the_whole_batch_and_the_retry_s
     db: Any, hub: str, wechat: FakeWeChat, http: httpx.AsyncClient, pushes: PushBatcher,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real, failures = batcher_module.receive_pushes, iter([True])
+    real, failures = batcher_module.accept_pushes, iter([True])
 
     async def failing_after_the_writes(ctx: Any, **kwargs: Any) -> Any:
         outcomes = await real(ctx, **kwargs)
@@ -227,7 +234,7 @@ async def test_a_database_failure_answers_500_to_the_whole_batch_and_the_retry_s
             await ctx.session.execute(sa_text("SELECT * FROM no_such_table"))
         return outcomes
 
-    monkeypatch.setattr(batcher_module, "receive_pushes", failing_after_the_writes)
+    monkeypatch.setattr(batcher_module, "accept_pushes", failing_after_the_writes)
     pushes.linger_seconds = 0.3
     requests = [wechat.callback_request(wechat.post_message("桥下垃圾堆积。", openid=random_openid()))
                 for _ in range(4)]
@@ -243,6 +250,7 @@ async def test_a_database_failure_answers_500_to_the_whole_batch_and_the_retry_s
     assert [r.status_code for r in retried] == [200] * 5
     numbers = [parse_message(wechat.open_reply(r.text)).fields["Content"] for r in retried]
     assert numbers[0] == numbers[4] and len(set(numbers[:4])) == 4
+    await pushes.drainer.settled()
     assert await count(db, Case) == 4 and await count(db, InboundReceipt) == 4
 
 
@@ -256,7 +264,7 @@ async def test_the_app_starts_the_batcher_with_its_lifespan_and_drains_it_on_shu
         waiting = [asyncio.ensure_future(pushes.submit("wechat", m, m.external_id)) for m in messages]
         await asyncio.sleep(0)  # queued; the shutdown below must still store and answer them
     assert all(w.done() for w in waiting)
-    assert len({w.result().case.case_no for w in waiting if w.result().case}) == 10
+    assert len({w.result().number for w in waiting if w.result().number}) == 10
     assert await count(db, Case) == 10
     with pytest.raises(BatcherClosed):
         await pushes.submit("wechat", messages[0], messages[0].external_id)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import uuid
 from typing import Any
 
-from channel_kit import fast_jobs, wire
+from channel_kit import cases, count, fast_jobs, wire
+from helpers import draft
+from sqlalchemy import update
 
 from connectors.fakes import FakeHotline, FakeWeChat, FakeWeibo
+from hub.cases.models import Case
+from hub.clock import utcnow
+from hub.ingest.pending import accept_pushes
+from hub.ingest.push import PushItem
+from hub.ingest.records import PendingIntake
+from hub.ingest.service import PushResult
 from hub.jobs.scheduler import AdvisoryLeaderLock, FileLeaderLock, RedisLeaderLock, Scheduler, leader_lock
 
 REDIS_URL = os.environ.get("HUB_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -73,3 +82,25 @@ async def test_a_tick_enqueues_each_configured_pull_channel_when_due(db: Any) ->
     stop = asyncio.Event()
     stop.set()
     await scheduler.run(stop)  # returns at once and releases the lock
+
+
+async def _pending(db: Any, key: str, *, minutes_ago: float) -> PushResult:
+    async with db.ctx() as ctx:
+        (accepted,) = await accept_pushes(ctx, channel="wechat", items=[
+            PushItem(draft(channel="WECHAT", external_id=key, phone=None, account_id=f"o{key}"), key)])
+        await ctx.session.execute(update(PendingIntake).where(PendingIntake.external_id == key)
+                                  .values(received_at=utcnow() - dt.timedelta(minutes=minutes_ago)))
+    assert isinstance(accepted, PushResult)
+    return accepted
+
+
+async def test_a_tick_creates_the_cases_of_wechat_messages_left_pending(db: Any) -> None:
+    scheduler = Scheduler(settings=db.settings, jobs=fast_jobs(), sessions=db.sessions, lock=_Held(),
+                          enqueue_sync=lambda _c: None, enqueue_reply=lambda _id: None)
+    fresh = await _pending(db, "8001", minutes_ago=0)
+    await scheduler.tick(now=1000.0)
+    assert await count(db, Case) == 0 and await count(db, PendingIntake) == 1  # its job will create it
+    stale = await _pending(db, "8002", minutes_ago=5)  # its job was lost
+    await scheduler.tick(now=1011.0)
+    assert sorted(c.case_no for c in await cases(db)) == sorted([str(fresh.number), str(stale.number)])
+    assert await count(db, PendingIntake) == 0
