@@ -17,6 +17,7 @@ from bench.generate import generate, print_progress
 from bench.inbox import OPEN, InboxLoad, handler_token, load_api, load_baseline, same_cases, statements_per_request
 from bench.procs import Proc, start_api, start_baseline, start_worker
 from bench.report import Report, ms, rate, ratio
+from hub.migrate import upgrade_to_head
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,8 @@ async def run(
         "started": dt.datetime.now(dt.UTC).isoformat(),
     }
     began = time.perf_counter()
+    if reuse:  # a database built by older code: bring its schema to this code's (a no-op when current)
+        await asyncio.to_thread(upgrade_to_head, target_for(url).sync_url)
     if "ingest" in wanted or not reuse:
         await _build(report, url, mode, seed, end, reuse)
     if "queries" in wanted:
