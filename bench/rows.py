@@ -11,6 +11,8 @@ from typing import Any
 
 from bench.lifecycle import Life, Simulator
 from bench.texts import STREETS, Message, citizen_name, make_message, phone_for
+from hub.cases.models import OPEN_STATUSES
+from hub.enums import CaseStatus
 from hub.trail.service import GENESIS, chain_hash
 
 CHANNELS = ("HOTLINE", "WEBSITE", "WEIBO", "WECHAT")
@@ -255,7 +257,10 @@ class CaseFactory:
         c["lead_department_id"] = dept[lead] if lead else None
         c["updated_at"] = life.events[-1][0]
         rows["hub_case"].append(c)
-        rows["case_co_department"].extend({"case_id": case_id, "department_id": dept[code]} for code in life.co)
+        is_open = CaseStatus(c["status"]) in OPEN_STATUSES  # what migration 0008's triggers would write
+        rows["case_co_department"].extend(
+            {"case_id": case_id, "department_id": dept[code], "case_open": is_open} for code in life.co
+        )
         prev = GENESIS
         for seq, (at, action, actor, before, after, note, payload) in enumerate(life.events, start=1):
             fields = {

@@ -9,15 +9,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.cases.models import Case, CaseCoDepartment, Reply
-from hub.cases.repository import department_clause
+from hub.cases.models import OPEN_STATUSES, Case, CaseCoDepartment, Reply
+from hub.cases.repository import co_handled, department_clause
 from hub.cases.search import candidate_ids, matching_documents, rechecks, search_terms, text_match
 from hub.cases.types import CaseFilter, CaseOrder
 from hub.departments import cache as department_cache
 from hub.departments.models import Department
+from hub.enums import CaseStatus
 from hub.errors import ValidationFailed
 from hub.sql import one_of_parameter
 from hub.trail.models import CaseEvent
@@ -77,20 +78,10 @@ def _conditions(
     if f.lead_department:
         conds.append(Case.lead_department_id == _dept_id(f.lead_department, known))
     if f.co_department:
-        conds.append(
-            exists().where(
-                CaseCoDepartment.case_id == Case.id,
-                CaseCoDepartment.department_id == _dept_id(f.co_department, known),
-            )
-        )
+        conds.append(co_handled(_dept_id(f.co_department, known), open_only=open_only(f)))
     if f.department and department:
         dept = _dept_id(f.department, known)
-        conds.append(
-            or_(
-                Case.lead_department_id == dept,
-                exists().where(CaseCoDepartment.case_id == Case.id, CaseCoDepartment.department_id == dept),
-            )
-        )
+        conds.append(or_(Case.lead_department_id == dept, co_handled(dept, open_only=open_only(f))))
     if f.overdue is not None:
         conds.append(Case.overdue.is_(f.overdue))
     if f.received_from:
@@ -170,13 +161,14 @@ async def page_of_cases(
     # own department: one condition, not the same one twice). An unknown code keeps its subquery in `_conditions`.
     filtered = known.get(filter.department) if filter.department else None
     departments = sorted({d for d in (scope_department_id, filtered) if d is not None})
-    scope = [department_clause(d) for d in departments]
+    scope = [department_clause(d, open_only=open_only(filter)) for d in departments]
     where = _Where(known=known, department=filtered is None, scope=scope)
     if filter.search and search_terms(filter.search):
         return await _search_page(session, filter=filter, where=where, order=order, first=first, after=after,
                                   cap=search_count_cap)
     conds = where.of(filter)
-    total = _count(conds, departments)  # a column of the page's statement: one round trip, not two
+    # The total is a column of the page's statement: one round trip, not two.
+    total = _count(conds, departments, open_only=open_only(filter))
     return await _page(session, [*conds, *scope], order=order, first=first, after=after, total=total)
 
 
@@ -288,7 +280,12 @@ def _in_order(
     return ordered
 
 
-def _count(conds: list[ColumnElement[bool]], departments: list[int]) -> ColumnElement[int]:
+def open_only(f: CaseFilter) -> bool:
+    """Whether the filter admits open cases only: its co-handlings are then among the few marked ``case_open``."""
+    return bool(f.status) and all(CaseStatus(s) in OPEN_STATUSES for s in f.status)
+
+
+def _count(conds: list[ColumnElement[bool]], departments: list[int], *, open_only: bool) -> ColumnElement[int]:
     """How many cases match, as a scalar expression; for one department as the sum of two disjoint counts.
 
     `lead = D OR EXISTS (co-handled by D)` keeps PostgreSQL from turning the EXISTS into a join, so it reads every
@@ -296,10 +293,10 @@ def _count(conds: list[ColumnElement[bool]], departments: list[int]) -> ColumnEl
     (…)` (a hash semi-join of the department's co-handled ids with the open-cases index) counts the same rows.
     """
     if len(departments) != 1:
-        scoped = [*conds, *(department_clause(d) for d in departments)]
+        scoped = [*conds, *(department_clause(d, open_only=open_only) for d in departments)]
         return select(func.count()).select_from(Case).where(*scoped).scalar_subquery()
     (department_id,) = departments
-    co = exists().where(CaseCoDepartment.case_id == Case.id, CaseCoDepartment.department_id == department_id)
+    co = co_handled(department_id, open_only=open_only)
     lead = select(func.count()).select_from(Case).where(*conds, Case.lead_department_id == department_id)
     other = select(func.count()).select_from(Case).where(
         *conds, Case.lead_department_id.is_distinct_from(department_id), co

@@ -19,10 +19,18 @@ from hub.sql import one_of
 _ONE_BATCH = {"render_nulls": True}
 
 
-def department_clause(department_id: int) -> ColumnElement[bool]:
-    """Cases a department leads or co-handles."""
-    co = exists().where(CaseCoDepartment.case_id == Case.id, CaseCoDepartment.department_id == department_id)
-    return or_(Case.lead_department_id == department_id, co)
+def department_clause(department_id: int, *, open_only: bool = False) -> ColumnElement[bool]:
+    """Cases a department leads or co-handles; ``open_only`` when the caller's other conditions allow open cases
+    only (then only the co-handlings of open cases can match, and their partial index answers)."""
+    return or_(Case.lead_department_id == department_id, co_handled(department_id, open_only=open_only))
+
+
+def co_handled(department_id: Any, *, open_only: bool = False) -> ColumnElement[bool]:
+    """Cases a department co-handles (of open cases only, when asked: ``case_open`` is kept by triggers)."""
+    conds = [CaseCoDepartment.case_id == Case.id, CaseCoDepartment.department_id == department_id]
+    if open_only:
+        conds.append(CaseCoDepartment.case_open)  # bare, as the partial index states it: PostgreSQL proves it
+    return exists().where(*conds)
 
 
 async def get(session: AsyncSession, *, case_id: int, for_update: bool = False) -> Case | None:
