@@ -42,21 +42,30 @@ async def _listed(db, department: str, statuses: tuple[CaseStatus, ...]) -> tupl
         return [c.case_no for c in page.cases], page.total
 
 
-async def test_the_flag_follows_the_case_and_the_co_handlers_inbox_with_it(district, clock) -> None:  # type: ignore[no-untyped-def]
-    async with district.ctx(CONNECTOR) as ctx:
-        piled = draft(title="楼道堆物", content="楼道长期堆放杂物")
-        submitted = await submit_case(ctx, draft=piled, auto_dispatch=False)
-        case = submitted.case
-    async with district.ctx(DISPATCHER) as ctx:
+async def _co_handled_case(db, title: str, content: str):  # type: ignore[no-untyped-def]
+    """A case led by 住建局 and co-handled by 城管局."""
+    async with db.ctx(CONNECTOR) as ctx:
+        case = (await submit_case(ctx, draft=draft(title=title, content=content), auto_dispatch=False)).case
+    async with db.ctx(DISPATCHER) as ctx:
         await workflow.dispatch_case(ctx, case_id=case.id, lead_department="NH-ZJ", co_departments=["NH-CG"])
+    return case
+
+
+async def _answered_and_called_back(db, case_id: int, satisfaction: Satisfaction) -> None:  # type: ignore[no-untyped-def]
+    async with db.ctx(handler("NH-ZJ")) as ctx:
+        await workflow.claim_case(ctx, case_id=case_id)
+        await workflow.answer_case(ctx, case_id=case_id, content="已处理")
+    async with db.ctx(DISPATCHER) as ctx:
+        solved = satisfaction is not Satisfaction.DISSATISFIED
+        await followup.record_callback(ctx, case_id=case_id, satisfaction=satisfaction, solved=solved)
+
+
+async def test_the_flag_follows_the_case_and_the_co_handlers_inbox_with_it(district, clock) -> None:  # type: ignore[no-untyped-def]
+    case = await _co_handled_case(district, "楼道堆物", "楼道长期堆放杂物")
     assert set((await _flags(district, case.id)).values()) == {True}
     assert await _listed(district, "NH-CG", OPEN) == ([case.case_no], 1)
 
-    async with district.ctx(handler("NH-ZJ")) as ctx:
-        await workflow.claim_case(ctx, case_id=case.id)
-        await workflow.answer_case(ctx, case_id=case.id, content="已清理")
-    async with district.ctx(DISPATCHER) as ctx:
-        await followup.record_callback(ctx, case_id=case.id, satisfaction=Satisfaction.SATISFIED, solved=True)
+    await _answered_and_called_back(district, case.id, Satisfaction.SATISFIED)
     assert set((await _flags(district, case.id)).values()) == {False}
     assert await _listed(district, "NH-CG", OPEN) == ([], 0)
     assert await _listed(district, "NH-CG", (CaseStatus.CLOSED,)) == ([case.case_no], 1)
@@ -65,15 +74,8 @@ async def test_the_flag_follows_the_case_and_the_co_handlers_inbox_with_it(distr
 
 
 async def test_a_reopened_case_is_open_again_for_its_co_handlers(district, clock) -> None:  # type: ignore[no-untyped-def]
-    async with district.ctx(CONNECTOR) as ctx:
-        case = (await submit_case(ctx, draft=draft(title="路灯不亮", content="小区路灯坏了"), auto_dispatch=False)).case
-    async with district.ctx(DISPATCHER) as ctx:
-        await workflow.dispatch_case(ctx, case_id=case.id, lead_department="NH-ZJ", co_departments=["NH-CG"])
-    async with district.ctx(handler("NH-ZJ")) as ctx:
-        await workflow.claim_case(ctx, case_id=case.id)
-        await workflow.answer_case(ctx, case_id=case.id, content="已修复")
-    async with district.ctx(DISPATCHER) as ctx:
-        await followup.record_callback(ctx, case_id=case.id, satisfaction=Satisfaction.DISSATISFIED, solved=False)
+    case = await _co_handled_case(district, "路灯不亮", "小区路灯坏了")
+    await _answered_and_called_back(district, case.id, Satisfaction.DISSATISFIED)
     assert set((await _flags(district, case.id)).values()) == {True}
     every_open = (CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.CLAIMED, CaseStatus.ANSWERED)
     assert await _listed(district, "NH-CG", every_open) == ([case.case_no], 1)
