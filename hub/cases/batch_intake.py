@@ -23,6 +23,7 @@ from hub.cases.drafts import (
     case_number,
     case_values,
     local_day,
+    route_draft,
     submitted_payload,
 )
 from hub.cases.models import Case
@@ -36,7 +37,7 @@ from hub.departments.models import Department
 from hub.enums import CaseAction, CaseKind, CaseStatus, Urgency
 from hub.errors import ValidationFailed
 from hub.routing.repository import active_rules
-from hub.routing.service import RouteDecision, decide_route
+from hub.routing.service import RouteDecision
 from hub.trail.service import GENESIS, event_values, insert_events
 
 
@@ -85,16 +86,7 @@ async def plan_page(ctx: ServiceContext, *, items: Sequence[CheckedDraft], auto_
     rules = await active_rules(session)
     for index in plan.new:
         item = plan.items[index]
-        plan.decisions[index] = decide_route(
-            rules,
-            title=item.title,
-            content=item.content,
-            channel=item.channel.value,
-            kind=item.kind.value,
-            region=item.draft.region,
-            category_hint=item.draft.category_hint,
-            certainty_threshold=ctx.settings.auto_dispatch_confidence,
-        )
+        plan.decisions[index] = route_draft(rules, item, certainty_threshold=ctx.settings.auto_dispatch_confidence)
     if auto_dispatch:
         wanted = {
             i

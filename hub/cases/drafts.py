@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,8 @@ from hub.citizens.models import Citizen
 from hub.departments.models import Department
 from hub.enums import CaseKind, CaseStatus, Channel, Urgency
 from hub.errors import ValidationFailed
-from hub.routing.service import RouteDecision
+from hub.routing.models import RoutingRule
+from hub.routing.service import RouteDecision, decide_route
 
 MAX_TITLE = 300
 MAX_CONTENT = 20000
@@ -150,3 +151,17 @@ def auto_dispatch_note(decision: RouteDecision) -> str:
 def local_day(now: dt.datetime, timezone: str) -> dt.date:
     """The district's calendar day at a moment (case numbers count per local day)."""
     return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def route_draft(rules: Sequence[RoutingRule], item: CheckedDraft, *, certainty_threshold: float) -> RouteDecision:
+    """Where a checked draft goes under the active rules (loaded by the caller, once per page)."""
+    return decide_route(
+        rules,
+        title=item.title,
+        content=item.content,
+        channel=item.channel.value,
+        kind=item.kind.value,
+        region=item.draft.region,
+        category_hint=item.draft.category_hint,
+        certainty_threshold=certainty_threshold,
+    )

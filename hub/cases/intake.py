@@ -20,6 +20,7 @@ from hub.cases.drafts import (
     case_number,
     check_draft,
     local_day,
+    route_draft,
     submitted_payload,
 )
 from hub.cases.models import Case, CaseCoDepartment
@@ -33,7 +34,8 @@ from hub.departments import repository as departments
 from hub.enums import CaseAction, CaseStatus
 from hub.errors import ValidationFailed
 from hub.permissions import require
-from hub.routing.service import RouteDecision, route
+from hub.routing.repository import active_rules
+from hub.routing.service import RouteDecision
 from hub.trail.service import start_chain
 
 __all__ = ["SubmitResult", "submit_case", "submit_drafts", "submit_one"]
@@ -84,16 +86,8 @@ async def submit_one(
     if existing is not None:
         return SubmitResult(existing, created=False)
     if decision is None:
-        decision = await route(
-            ctx.session,
-            title=item.title,
-            content=item.content,
-            channel=channel.value,
-            kind=item.kind.value,
-            region=item.draft.region,
-            category_hint=item.draft.category_hint,
-            certainty_threshold=ctx.settings.auto_dispatch_confidence,
-        )
+        rules = await active_rules(ctx.session)
+        decision = route_draft(rules, item, certainty_threshold=ctx.settings.auto_dispatch_confidence)
     try:
         async with ctx.session.begin_nested():
             case = await _insert(ctx, item=item, decision=decision)

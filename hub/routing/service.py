@@ -12,7 +12,6 @@ from auth.principal import Principal
 from hub.departments import service as departments
 from hub.errors import ValidationFailed
 from hub.permissions import require
-from hub.routing import repository
 from hub.routing.models import Category, RoutingRule
 from hub.routing.suggester import Suggestion, default_suggester, load_taxonomy
 
@@ -53,30 +52,6 @@ def _matches(
     return True, False
 
 
-async def route(
-    session: AsyncSession,
-    *,
-    title: str,
-    content: str,
-    channel: str,
-    kind: str,
-    region: str | None = None,
-    category_hint: str | None = None,
-    certainty_threshold: float,
-) -> RouteDecision:
-    """Match the rules by priority; certain when a keyword rule or a confident category picks one."""
-    return decide_route(
-        await repository.active_rules(session),
-        title=title,
-        content=content,
-        channel=channel,
-        kind=kind,
-        region=region,
-        category_hint=category_hint,
-        certainty_threshold=certainty_threshold,
-    )
-
-
 def decide_route(
     rules: Sequence[RoutingRule],
     *,
@@ -88,7 +63,8 @@ def decide_route(
     category_hint: str | None = None,
     certainty_threshold: float,
 ) -> RouteDecision:
-    """``route`` over rules already loaded (active, in priority order), so a page reads them once."""
+    """Match the rules (active, in priority order) by priority; certain when a keyword rule or a confident category
+    picks one. Callers load the rules once per page."""
     suggestion = suggest_category(title=title, content=content)
     category, confidence = suggestion.category, suggestion.confidence
     if category_hint and category_hint in {name for name, _ in suggestion.ranked}:

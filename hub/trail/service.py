@@ -83,36 +83,6 @@ def event_values(
     return values
 
 
-def new_event(
-    *,
-    case_id: int,
-    seq: int,
-    prev_hash: str,
-    actor: Principal,
-    action: str,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    note: str | None = None,
-    payload: Mapping[str, Any] | None = None,
-    at: dt.datetime,
-) -> CaseEvent:
-    """An event chained after ``prev_hash`` with its hash computed (not yet added to a session)."""
-    return CaseEvent(
-        **event_values(
-            case_id=case_id,
-            seq=seq,
-            prev_hash=prev_hash,
-            actor=actor,
-            action=action,
-            from_status=from_status,
-            to_status=to_status,
-            note=note,
-            payload=payload,
-            at=at,
-        )
-    )
-
-
 async def insert_events(session: AsyncSession, *, rows: Sequence[Mapping[str, Any]]) -> list[CaseEvent]:
     """Insert events built by ``event_values`` in one statement; they come back persistent, as their chains' heads."""
     if not rows:
@@ -171,17 +141,19 @@ async def append_event(
 ) -> CaseEvent:
     """Append one event to a case's chain. The caller holds the case row lock (or created the case)."""
     seq, prev_hash = await _head(session, case_id)
-    event = new_event(
-        case_id=case_id,
-        seq=seq + 1,
-        prev_hash=prev_hash,
-        actor=actor,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        payload=payload,
-        at=at or utcnow(),
+    event = CaseEvent(
+        **event_values(
+            case_id=case_id,
+            seq=seq + 1,
+            prev_hash=prev_hash,
+            actor=actor,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            payload=payload,
+            at=at or utcnow(),
+        )
     )
     session.add(event)
     await session.flush()
