@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +94,21 @@ async def closed_loop(
     return result
 
 
+async def paced(count: int, rate: float, start: Callable[[int, float], Coroutine[Any, Any, None]]) -> float:
+    """Start ``start(index, due)`` for each of ``count`` requests when it is due at ``rate`` per second (open loop:
+    none waits for an earlier one); the seconds until the last finished."""
+    began = time.perf_counter()
+    tasks: list[asyncio.Task[None]] = []
+    for index in range(count):
+        due = began + index / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(start(index, due)))
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - began
+
+
 async def fixed_rate(
     base_url: str,
     requests: Sequence[Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]],
@@ -118,14 +133,5 @@ async def fixed_rate(
                     return
                 _ok(result, response, due)  # latency counts from when it was due: queueing here is the server's
 
-        began = time.perf_counter()
-        tasks = []
-        for index, request in enumerate(requests):
-            due = began + index / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(request, due)))
-        await asyncio.gather(*tasks)
-        result.seconds = time.perf_counter() - began
+        result.seconds = await paced(len(requests), rate, lambda index, due: one(requests[index], due))
     return result

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.loadgen import LoadResult
+from bench.loadgen import LoadResult, paced
 
 
 def build_request(base_url: str, method: str, target: str, body: bytes = b"",
@@ -133,16 +133,7 @@ async def fixed_rate_raw(
                 result.errors += 1
                 result.first_error = result.first_error or f"HTTP {status}: {body[:200]!r}"
 
-    began = time.perf_counter()
-    tasks = []
-    for index, data in enumerate(requests):
-        due = began + index / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(index, data, due)))
-    await asyncio.gather(*tasks)
-    result.seconds = time.perf_counter() - began
+    result.seconds = await paced(len(requests), rate, lambda index, due: one(index, requests[index], due))
     for writer in opened:
         writer.close()
     return result

@@ -18,7 +18,6 @@ from hub.cases.search import candidate_ids, matching_documents, rechecks, search
 from hub.cases.types import CaseFilter, CaseOrder
 from hub.departments import cache as department_cache
 from hub.departments.models import Department
-from hub.enums import CaseStatus
 from hub.errors import ValidationFailed
 from hub.sql import one_of_parameter
 from hub.trail.models import CaseEvent
@@ -282,7 +281,7 @@ def _in_order(
 
 def open_only(f: CaseFilter) -> bool:
     """Whether the filter admits open cases only: its co-handlings are then among the few marked ``case_open``."""
-    return bool(f.status) and all(CaseStatus(s) in OPEN_STATUSES for s in f.status)
+    return bool(f.status) and OPEN_STATUSES.issuperset(f.status)
 
 
 def _count(conds: list[ColumnElement[bool]], departments: list[int], *, open_only: bool) -> ColumnElement[int]:
