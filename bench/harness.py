@@ -58,10 +58,10 @@ INGEST_ROUNDS = 3  # ingest and COPY alternate; each figure is the median round 
 async def _ingest_at(report: Report, url: str, existing: int, mode: Mode, seed: int) -> dict[str, Any]:
     settings = target_for(url).settings
     tag = f"{seed}x{existing}"
-    await ingest.ingest_rate(settings, ingest.work_orders(tag + "w", 20, seed))  # warm: models, jieba, caches
+    await ingest.ingest_rate(settings, tag=tag + "w", count=120, seed=seed)  # warm: models, jieba, caches
     rounds: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for n in range(INGEST_ROUNDS):
-        real = await ingest.ingest_rate(settings, ingest.work_orders(f"{tag}r{n}", mode.drafts, seed + n))
+        real = await ingest.ingest_rate(settings, tag=f"{tag}r{n}", count=mode.drafts, seed=seed + n)
         copy = await asyncio.to_thread(ingest.copy_rate, target_for(url).libpq_url, f"{tag}r{n}")
         rounds.append((real, copy))
     real = sorted((r for r, _ in rounds), key=lambda r: r["rate"])[INGEST_ROUNDS // 2]

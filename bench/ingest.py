@@ -4,9 +4,9 @@ against PostgreSQL COPY of the very rows that path stored, in the same run."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import random
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
@@ -15,10 +15,11 @@ from psycopg.rows import dict_row
 from bench.load import TABLES, PgCopyWriter
 from bench.rows import KIND_LABELS, new_rows
 from bench.texts import STREETS, citizen_name, make_message
-from connectors.base import CaseDraft
+from connectors.base import Page, ReplyReceipt
 from connectors.hotline import parse_item
-from hub.context import ServiceContext
-from hub.db import make_engine, make_sessionmaker, transaction
+from hub.db import make_engine, make_sessionmaker
+from hub.ingest.sync import sync_channel
+from hub.jobs.settings import load_job_settings
 from hub.settings import Settings
 from hub.trail.service import GENESIS, chain_hash
 
@@ -48,41 +49,52 @@ def work_orders(tag: str, count: int, seed: int) -> list[dict[str, Any]]:
     return items
 
 
-async def ingest_rate(settings: Settings, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Cases/s through parse_item + the hub's ingest (``ingest_drafts`` per page, else ``submit_case``)."""
+class WorkOrderFeed:
+    """The hotline platform's pages from memory, parsed by the hotline connector's ``parse_item``.
+
+    A pass of ``hub.ingest.sync.sync_channel`` over it is the real pull path: page after page, each stored in its
+    own transaction with the cursor, the next page read and its categories scored while one is stored.
+    """
+
+    channel = "hotline"
+
+    def __init__(self, tag: str, items: list[dict[str, Any]]) -> None:
+        self.tag, self.items = tag, items
+
+    async def pull(self, cursor: str | None) -> Page:
+        """The page after ``cursor`` (a cursor of another feed starts this one from its first item)."""
+        tag, _, offset = (cursor or "").partition(":")
+        start = int(offset) if tag == self.tag else 0
+        end = min(start + BATCH, len(self.items))
+        drafts = [parse_item(item) for item in self.items[start:end]]
+        return Page(drafts=drafts, next_cursor=f"{self.tag}:{end}", has_more=end < len(self.items))
+
+    async def send_reply(self, *, reply_to: Mapping[str, str], content: str, idempotency_key: str) -> ReplyReceipt:
+        """Not used: the bench only pulls."""
+        raise NotImplementedError
+
+
+async def ingest_rate(settings: Settings, *, tag: str, count: int, seed: int) -> dict[str, Any]:
+    """Cases/s of one hotline pull pass (``sync_channel``) over ``count`` new work orders in pages of ``BATCH``."""
+    items = work_orders(tag, count, seed)
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
-    use_ingest = importlib.util.find_spec("hub.ingest.service") is not None
-    created = 0
+    jobs = load_job_settings(sync_max_pages=len(items) // BATCH + 1)
     started = time.perf_counter()
     try:
-        for offset in range(0, len(items), BATCH):
-            drafts = [parse_item(item) for item in items[offset : offset + BATCH]]
-            async with transaction(sessions) as session:
-                created += await _store(session, settings, drafts, use_ingest)
+        result = await sync_channel(sessions=sessions, settings=settings, channel="hotline",
+                                    connector=WorkOrderFeed(tag, items), job_settings=jobs, force=True)
     finally:
         seconds = time.perf_counter() - started
         await engine.dispose()
+    if not result.ok or result.rejected:
+        raise RuntimeError(f"the bench's pull pass failed: {result.summary()}")
     return {
-        "cases": created,
+        "cases": result.created,
         "seconds": round(seconds, 2),
-        "rate": round(created / seconds, 1),
-        "path": "hub.ingest.service.ingest_drafts" if use_ingest else "hub.cases.intake.submit_case",
+        "rate": round(result.created / seconds, 1),
+        "path": "hub.ingest.sync.sync_channel",
     }
-
-
-async def _store(session: Any, settings: Settings, drafts: list[CaseDraft], use_ingest: bool) -> int:
-    if use_ingest:
-        from hub.ingest.service import connector_principal, ingest_drafts
-
-        ctx = ServiceContext(session, connector_principal("hotline"), settings)
-        return (await ingest_drafts(ctx, channel="hotline", drafts=drafts)).created
-    from auth.principal import Principal, Role
-    from hub.cases.intake import submit_case
-
-    actor = Principal(subject="connector-hotline", roles=frozenset({Role.CONNECTOR}), client_id="hotline")
-    ctx = ServiceContext(session, actor, settings)
-    return sum([(await submit_case(ctx, draft=d)).created for d in drafts])
 
 
 def copy_rate(libpq_url: str, tag: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from hub.enums import CaseKind, CaseStatus, Channel, Urgency
 from hub.errors import ValidationFailed
 from hub.routing.models import RoutingRule
 from hub.routing.service import RouteDecision, decide_route
+from hub.routing.suggester import Suggestion
 
 MAX_TITLE = 300
 MAX_CONTENT = 20000
@@ -43,6 +44,7 @@ class CheckedDraft:
     title: str
     content: str
     case_no: str | None = None  # a number reserved when the message was accepted (pending intake), else allocated
+    suggestion: Suggestion | None = None  # the category suggester's, when a pull pass scored the page ahead
 
     @property
     def key(self) -> tuple[Channel, str]:
@@ -164,4 +166,5 @@ def route_draft(rules: Sequence[RoutingRule], item: CheckedDraft, *, certainty_t
         region=item.draft.region,
         category_hint=item.draft.category_hint,
         certainty_threshold=certainty_threshold,
+        suggestion=item.suggestion,
     )

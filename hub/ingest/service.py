@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from auth.principal import Principal, Role
 from connectors.base import CaseDraft, Page
@@ -19,6 +19,7 @@ from hub.errors import HubError, ValidationFailed
 from hub.ingest import repository
 from hub.ingest.config import channel_name
 from hub.jobs.repository import add_dead_letter
+from hub.routing.scoring import Scorer
 
 log = logging.getLogger("hub.ingest")
 
@@ -54,25 +55,52 @@ class IngestResult:
         self.new_case_ids |= other.new_case_ids
 
 
-async def ingest_drafts(ctx: ServiceContext, *, channel: str, drafts: Sequence[CaseDraft]) -> IngestResult:
+Checked = CheckedDraft | ValidationFailed
+
+
+def check_drafts(*, channel: str, drafts: Sequence[CaseDraft]) -> list[Checked]:
+    """Each draft checked for the channel's stream: its normalised fields, or why the hub refuses it."""
+    value = channel_value(channel_name(channel))
+    checked: list[Checked] = []
+    for draft in drafts:
+        try:
+            if draft.channel != value:
+                raise ValidationFailed(f"a {draft.channel} message in the {value} stream")
+            checked.append(check_draft(draft))
+        except ValidationFailed as exc:
+            checked.append(exc)
+    return checked
+
+
+async def prepare_drafts(*, channel: str, drafts: Sequence[CaseDraft], scorer: Scorer) -> list[Checked]:
+    """``check_drafts``, with the category of every valid draft suggested by ``scorer`` (routing then reuses it)."""
+    checked = check_drafts(channel=channel, drafts=drafts)
+    valid = [(n, item) for n, item in enumerate(checked) if isinstance(item, CheckedDraft)]
+    suggestions = await scorer.suggest_many([(item.title, item.content) for _, item in valid])
+    for (n, item), suggestion in zip(valid, suggestions, strict=True):
+        checked[n] = replace(item, suggestion=suggestion)
+    return checked
+
+
+async def ingest_drafts(
+    ctx: ServiceContext, *, channel: str, drafts: Sequence[CaseDraft], checked: Sequence[Checked] | None = None
+) -> IngestResult:
     """Submit every draft as the channel's connector; a draft the hub refuses is dead-lettered, not fatal.
 
+    ``checked`` is ``prepare_drafts``'s answer for these drafts when it ran ahead (else they are checked here).
     The valid drafts are stored as one page (``submit_drafts``: set-based, falling back to draft by draft when a
     concurrent transaction got to one of them first); ``cases`` lists their cases in the drafts' order.
     """
     value = channel_value(channel_name(channel))
     connector_ctx = ctx.as_actor(connector_principal(channel))
-    outcomes: list[SubmitResult | ValidationFailed | None] = [None] * len(drafts)
-    checked: list[tuple[int, CheckedDraft]] = []
-    for index, draft in enumerate(drafts):
-        try:
-            if draft.channel != value:
-                raise ValidationFailed(f"a {draft.channel} message in the {value} stream")
-            checked.append((index, check_draft(draft)))
-        except ValidationFailed as exc:
-            outcomes[index] = exc
-    stored = await submit_drafts(connector_ctx, items=[item for _, item in checked])
-    for (index, _), submitted in zip(checked, stored, strict=True):
+    outcomes: list[SubmitResult | Checked] = list(
+        checked if checked is not None else check_drafts(channel=channel, drafts=drafts)
+    )
+    if len(outcomes) != len(drafts):
+        raise ValueError("one checked entry per draft")
+    valid = [(n, item) for n, item in enumerate(outcomes) if isinstance(item, CheckedDraft)]
+    stored = await submit_drafts(connector_ctx, items=[item for _, item in valid])
+    for (index, _), submitted in zip(valid, stored, strict=True):
         outcomes[index] = submitted
     result = IngestResult()
     for draft, outcome in zip(drafts, outcomes, strict=True):
@@ -83,7 +111,7 @@ async def ingest_drafts(ctx: ServiceContext, *, channel: str, drafts: Sequence[C
                             error=outcome.message, now=utcnow())
             log.warning("%s draft refused: %s", value, outcome.message)
             continue
-        assert outcome is not None
+        assert isinstance(outcome, SubmitResult)
         result.cases.append(outcome.case)
         if outcome.created:
             result.created += 1
@@ -94,7 +122,12 @@ async def ingest_drafts(ctx: ServiceContext, *, channel: str, drafts: Sequence[C
 
 
 async def ingest_page(
-    ctx: ServiceContext, *, channel: str, page: Page, expected_cursor: str | None
+    ctx: ServiceContext,
+    *,
+    channel: str,
+    page: Page,
+    expected_cursor: str | None,
+    checked: Sequence[Checked] | None = None,
 ) -> IngestResult:
     """Store every draft of a pulled page, then move the cursor from ``expected_cursor`` in the same transaction.
 
@@ -102,7 +135,7 @@ async def ingest_page(
     """
     value = channel_value(channel_name(channel))
     await repository.ensure_state(ctx.session, channel=value)
-    result = await ingest_drafts(ctx, channel=channel, drafts=page.drafts)
+    result = await ingest_drafts(ctx, channel=channel, drafts=page.drafts, checked=checked)
     now = utcnow()
     moved = await repository.advance_cursor(ctx.session, channel=value, expected=expected_cursor,
                                             cursor=page.next_cursor, created=result.created, now=now)

@@ -6,9 +6,8 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,8 +23,17 @@ from hub.errors import SettingsError
 from hub.events import EventBus
 from hub.ingest import repository
 from hub.ingest.config import PULL_CHANNELS, ConnectorPool, channel_name
-from hub.ingest.service import CursorMoved, IngestResult, connector_principal, ingest_page, record_channel_error
+from hub.ingest.service import (
+    Checked,
+    CursorMoved,
+    IngestResult,
+    connector_principal,
+    ingest_page,
+    prepare_drafts,
+    record_channel_error,
+)
 from hub.jobs.settings import JobSettings, load_job_settings
+from hub.routing.scoring import Scorer, shared_scorer
 from hub.settings import Settings
 
 log = logging.getLogger("hub.sync")
@@ -106,12 +114,14 @@ async def sync_channel(
     force: bool = False,
     sleep: Sleep = asyncio.sleep,
     progress: Callable[[int, IngestResult], None] | None = None,
+    scorer: Scorer | None = None,
 ) -> SyncResult:
     """One pass: pull pages from the stored cursor while ``has_more`` (bounded), storing each before moving on.
 
     A rate limit stops the pass and pauses the channel for ``retry_after``; auth and transient errors are retried
     a bounded number of times, then recorded on the channel's state. Without ``connector`` one is built from
-    the HUB_<CHANNEL>_* settings.
+    the HUB_<CHANNEL>_* settings; without ``scorer``, categories are scored by this process's shared scorer
+    (HUB_SUGGESTER_PROCESSES).
     """
     name = channel_name(channel)
     if name not in PULL_CHANNELS:
@@ -121,7 +131,7 @@ async def sync_channel(
         async with httpx.AsyncClient(timeout=30.0) as http:
             return await sync_channel(sessions=sessions, settings=settings, channel=name, bus=bus, force=force,
                                       connector=ConnectorPool(settings, http).get(name), job_settings=jobs,
-                                      sleep=sleep, progress=progress)
+                                      sleep=sleep, progress=progress, scorer=scorer)
     value = channel_value(name)
     result = SyncResult(channel=name)
     async with transaction(sessions) as session:
@@ -136,27 +146,31 @@ async def sync_channel(
         state = await repository.get_state(session, channel=value)
         cursor = state.cursor if state else None
 
-    def pull(after: str | None) -> Coroutine[Any, Any, Page]:
-        return pull_with_retries(connector, after, retries=jobs.sync_retries, base=jobs.sync_retry_base_seconds,
-                                 sleep=sleep)
+    scorer = scorer or shared_scorer(jobs.suggester_processes)
 
-    ahead: asyncio.Task[Page] | None = None
+    async def pull(after: str | None) -> tuple[Page, list[Checked]]:
+        page = await pull_with_retries(connector, after, retries=jobs.sync_retries,
+                                       base=jobs.sync_retry_base_seconds, sleep=sleep)
+        return page, await prepare_drafts(channel=name, drafts=page.drafts, scorer=scorer)
+
+    ahead: asyncio.Task[tuple[Page, list[Checked]]] | None = None
     try:
         for number in range(jobs.sync_max_pages):
             try:
-                page = await (ahead if ahead is not None else pull(cursor))
+                page, checked = await (ahead if ahead is not None else pull(cursor))
             except ChannelError as exc:
                 await _failed(sessions, settings, result, exc, jobs)
                 return result
             ahead = None
             if page.has_more and number + 1 < jobs.sync_max_pages:
-                # The next page is on its way (HTTP, parsing) while this one is stored; the cursor still moves only
-                # after a page is stored, and a pass stopped by CursorMoved drops what it read ahead.
+                # The next page is on its way (HTTP, parsing, its categories scored by the scorer's helper process)
+                # while this one is stored; the cursor still moves only after a page is stored, and a pass stopped
+                # by CursorMoved drops what it read ahead.
                 ahead = asyncio.create_task(pull(page.next_cursor))
             try:
                 async with transaction(sessions) as session:
                     ctx = ServiceContext(session, connector_principal(name), settings)
-                    stored = await ingest_page(ctx, channel=name, page=page, expected_cursor=cursor)
+                    stored = await ingest_page(ctx, channel=name, page=page, expected_cursor=cursor, checked=checked)
                     if pause is not None:
                         await repository.clear_pause(session, channel=value)
                         pause = None

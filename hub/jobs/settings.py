@@ -18,6 +18,9 @@ class JobSettings(BaseSettings):
     sync_retries: int = Field(default=3, ge=0)
     sync_retry_base_seconds: float = Field(default=1.0, ge=0)
     sync_default_pause_seconds: float = Field(default=60.0, ge=0)  # a rate limit that did not say how long
+    # helper processes that score a pulled page's categories while the page before it is stored
+    # (unset: one on a machine with two cores or more; 0: score in the syncing process itself)
+    suggester_processes: int | None = Field(default=None, ge=0, le=8)
 
     reply_max_attempts: int = Field(default=6, ge=1)
     reply_retry_base_seconds: float = Field(default=10.0, ge=0)

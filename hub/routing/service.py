@@ -62,10 +62,12 @@ def decide_route(
     region: str | None = None,
     category_hint: str | None = None,
     certainty_threshold: float,
+    suggestion: Suggestion | None = None,
 ) -> RouteDecision:
     """Match the rules (active, in priority order) by priority; certain when a keyword rule or a confident category
-    picks one. Callers load the rules once per page."""
-    suggestion = suggest_category(title=title, content=content)
+    picks one. Callers load the rules once per page; ``suggestion`` is the text's, when it was scored ahead."""
+    if suggestion is None:
+        suggestion = suggest_category(title=title, content=content)
     category, confidence = suggestion.category, suggestion.confidence
     if category_hint and category_hint in {name for name, _ in suggestion.ranked}:
         category, confidence = category_hint, 1.0
