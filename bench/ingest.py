@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from sqlalchemy import text
 
 from bench.load import TABLES, PgCopyWriter
 from bench.rows import KIND_LABELS, new_rows
@@ -80,6 +81,8 @@ async def ingest_rate(settings: Settings, *, tag: str, count: int, seed: int) ->
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     jobs = load_job_settings(sync_max_pages=len(items) // BATCH + 1)
+    async with sessions() as session:  # a worker's pool is connected before its passes: not part of the figure
+        await session.execute(text("SELECT 1"))
     started = time.perf_counter()
     try:
         result = await sync_channel(sessions=sessions, settings=settings, channel="hotline",

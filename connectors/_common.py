@@ -18,6 +18,7 @@ from connectors.errors import BadPayload, ChannelError, Transient, classify_stat
 
 CST = dt.timezone(dt.timedelta(hours=8), "GMT+8")  # China has no DST: a fixed offset is exact
 
+_ISO_LOCAL = re.compile(r"\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d)?)?")
 _LOCAL_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y/%m/%d %H:%M:%S",
@@ -32,6 +33,11 @@ _LOCAL_FORMATS = (
 def parse_local_time(value: str, field: str = "time") -> dt.datetime:
     """A GMT+8 wall-clock time (``2020/1/6 12:09:38``, ``2017-06-08 17:31:20``, a date) as an aware datetime."""
     text = value.strip()
+    if _ISO_LOCAL.fullmatch(text):  # the common shape, parsed in C; anything else takes the formats below
+        try:
+            return dt.datetime.fromisoformat(text).replace(tzinfo=CST)
+        except ValueError:
+            pass
     for fmt in _LOCAL_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).replace(tzinfo=CST)

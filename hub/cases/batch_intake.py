@@ -20,7 +20,7 @@ from hub.cases.drafts import (
     SubmitResult,
     auto_dispatch_note,
     auto_dispatch_targets,
-    case_number,
+    case_numbers,
     case_values,
     local_day,
     route_draft,
@@ -140,13 +140,12 @@ async def write_page(ctx: ServiceContext, plan: PagePlan, *, auto_dispatch: bool
     # Taken first: it queues concurrent case-creating transactions behind this one before any unique key is written.
     unnumbered = sum(item.case_no is None for item in items)  # drafts accepted earlier bring a reserved number
     first = await repository.allocate_case_numbers(session, day=day, count=unnumbered) if unnumbered else 0
-    numbers = iter(range(first, first + unnumbered))
+    numbers = iter(case_numbers(ctx.settings.case_no_prefix, day, first, unnumbered))
     citizen_ids = await link_citizens(
         session, citizens=[(i.draft.citizen, i.channel.value) for i in items], now=now
     )
     rows = [
-        case_values(item, case_no=item.case_no or case_number(ctx.settings.case_no_prefix, day, next(numbers)),
-                    decision=decision, citizen_id=citizen_id, now=now)
+        case_values(item, case_no=item.case_no or next(numbers), decision=decision, citizen_id=citizen_id, now=now)
         for item, decision, citizen_id in zip(items, decisions, citizen_ids, strict=True)
     ]
     dispatched = [NewCase(row["case_no"], row["kind"], row["urgency"], row["category"]) for row in rows]
@@ -210,7 +209,7 @@ async def _write_trail(
         )
         co_departments.extend({"case_id": case.id, "department_id": d} for d in change.co_department_ids)
     await repository.insert_co_departments(ctx.session, rows=co_departments)
-    await insert_events(ctx.session, rows=events)
+    await insert_events(ctx.session, rows=events, anchors={case.id: case for case in cases})
 
 
 async def _auto_dispatch(

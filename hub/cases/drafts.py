@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from connectors.base import CaseDraft
 from hub.cases.kinds import guess_kind
 from hub.cases.models import Case
@@ -16,7 +18,7 @@ from hub.citizens.models import Citizen
 from hub.departments.models import Department
 from hub.enums import CaseKind, CaseStatus, Channel, Urgency
 from hub.errors import ValidationFailed
-from hub.routing.models import RoutingRule
+from hub.routing.models import ActiveRule
 from hub.routing.service import RouteDecision, decide_route
 from hub.routing.suggester import Suggestion
 
@@ -80,7 +82,10 @@ def check_draft(draft: CaseDraft) -> CheckedDraft:
 def _raw_text(raw: object) -> str:
     if isinstance(raw, str):
         return raw
-    return json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
+    try:
+        return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str).decode()
+    except orjson.JSONEncodeError:  # what orjson cannot write (integers beyond 64 bits, say)
+        return json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def case_values(
@@ -121,7 +126,13 @@ def build_case(
 
 def case_number(prefix: str, day: dt.date, number: int) -> str:
     """The human-readable case number: prefix, local day, six-digit sequence of that day."""
-    return f"{prefix}{day:%Y%m%d}{number:06d}"
+    return case_numbers(prefix, day, number, 1)[0]
+
+
+def case_numbers(prefix: str, day: dt.date, first: int, count: int) -> list[str]:
+    """``count`` consecutive case numbers of a day from ``first``."""
+    stem = f"{prefix}{day:%Y%m%d}"
+    return [f"{stem}{number:06d}" for number in range(first, first + count)]
 
 
 def submitted_payload(item: CheckedDraft, decision: RouteDecision) -> dict[str, Any]:
@@ -155,7 +166,7 @@ def local_day(now: dt.datetime, timezone: str) -> dt.date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
-def route_draft(rules: Sequence[RoutingRule], item: CheckedDraft, *, certainty_threshold: float) -> RouteDecision:
+def route_draft(rules: Sequence[ActiveRule], item: CheckedDraft, *, certainty_threshold: float) -> RouteDecision:
     """Where a checked draft goes under the active rules (loaded by the caller, once per page)."""
     return decide_route(
         rules,

@@ -21,6 +21,7 @@ DEFAULT_WORKING_HOURS: tuple[WorkingWindow, ...] = (
 
 # A guard against an override table that switches every day off: a search this long is a data error.
 _MAX_SEARCH_DAYS = 3660
+_MAX_REMEMBERED = 512  # deadlines a calendar keeps: a day of dispatching asks for a few per minute
 
 
 def _require_aware(moment: dt.datetime, name: str) -> None:
@@ -74,6 +75,8 @@ class WorkingCalendar:
         self._override_years = frozenset(day.year for day in self._overrides)
         self._package = _china()
         self._working_by_year: dict[int, frozenset[dt.date]] = {}
+        # A page of dispatched cases asks for the same few deadlines from the same moment: answer those once.
+        self._added: dict[tuple[dt.datetime, int], dt.datetime] = {}
 
     @classmethod
     def from_settings(
@@ -149,6 +152,16 @@ class WorkingCalendar:
         """
         if days < 0:
             raise ValueError("days must not be negative")
+        key = (moment, days)
+        known = self._added.get(key)
+        if known is not None:
+            return known
+        if len(self._added) >= _MAX_REMEMBERED:
+            self._added.clear()
+        self._added[key] = result = self._add_working_days(moment, days)
+        return result
+
+    def _add_working_days(self, moment: dt.datetime, days: int) -> dt.datetime:
         local = self.local(moment)
         day = local.date()
         time_of_day = local.time()

@@ -134,11 +134,17 @@ async def ingest_page(
     Raises CursorMoved when a concurrent pass moved the cursor first; the caller's transaction must roll back.
     """
     value = channel_value(channel_name(channel))
-    await repository.ensure_state(ctx.session, channel=value)
     result = await ingest_drafts(ctx, channel=channel, drafts=page.drafts, checked=checked)
     now = utcnow()
-    moved = await repository.advance_cursor(ctx.session, channel=value, expected=expected_cursor,
-                                            cursor=page.next_cursor, created=result.created, now=now)
+
+    async def advance() -> bool:
+        return await repository.advance_cursor(ctx.session, channel=value, expected=expected_cursor,
+                                               cursor=page.next_cursor, created=result.created, now=now)
+
+    moved = await advance()
+    if not moved and expected_cursor is None:  # perhaps the channel's first page ever: no state row to move yet
+        await repository.ensure_state(ctx.session, channel=value)
+        moved = await advance()
     if not moved:
         raise CursorMoved(f"{value}: the cursor moved during this pass")
     return result

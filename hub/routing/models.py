@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,3 +39,19 @@ class RoutingRule(Base):
     co_department_ids: Mapped[list[int]] = mapped_column(Json, default=list)
     auto_dispatch: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    """An active routing rule as routing reads it: plain values, read once per page and matched per message."""
+
+    id: int
+    name: str
+    category: str | None
+    keywords: tuple[str, ...]
+    region: str | None
+    channel: str | None
+    kind: str | None
+    lead_department_id: int
+    co_department_ids: tuple[int, ...]
+    auto_dispatch: bool

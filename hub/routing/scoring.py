@@ -54,14 +54,17 @@ def _warm() -> None:
 class ProcessScorer:
     """Scores in helper processes; falls back to the calling process when they are gone."""
 
+    MAX_RESTARTS = 3  # a helper that cannot even start (say, a script without a __main__ guard) is not retried
+
     def __init__(self, processes: int = 1) -> None:
         self.processes = processes
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
+        self.broken = 0
 
-    def _pool(self) -> ProcessPoolExecutor:
+    def _pool(self) -> ProcessPoolExecutor | None:
         with self._lock:
-            if self._executor is None:
+            if self._executor is None and self.broken < self.MAX_RESTARTS:
                 # spawn, not fork: the caller runs an event loop and threads a forked child must not inherit
                 context = multiprocessing.get_context("spawn")
                 self._executor = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_warm)
@@ -72,13 +75,18 @@ class ProcessScorer:
         if not texts:
             return []
         executor = self._pool()
+        if executor is None:
+            return suggest_texts(texts)
         try:
             return await asyncio.get_running_loop().run_in_executor(executor, suggest_texts, list(texts))
         except BrokenProcessPool:
-            log.warning("the suggester's helper process stopped; scoring in this process and starting a new one")
             with self._lock:
                 if self._executor is executor:
                     self._executor = None
+                    self.broken += 1
+                retry = self.broken < self.MAX_RESTARTS
+            log.warning("the suggester's helper process stopped; scoring in this process%s",
+                        " and starting a new one" if retry else ", from now on")
             executor.shutdown(wait=False, cancel_futures=True)
             return suggest_texts(texts)
 

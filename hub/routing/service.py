@@ -12,7 +12,7 @@ from auth.principal import Principal
 from hub.departments import service as departments
 from hub.errors import ValidationFailed
 from hub.permissions import require
-from hub.routing.models import Category, RoutingRule
+from hub.routing.models import ActiveRule, Category, RoutingRule
 from hub.routing.suggester import Suggestion, default_suggester, load_taxonomy
 
 
@@ -35,7 +35,7 @@ def suggest_category(*, title: str, content: str) -> Suggestion:
 
 
 def _matches(
-    rule: RoutingRule, *, text: str, category: str | None, region: str | None, channel: str, kind: str
+    rule: ActiveRule, *, text: str, category: str | None, region: str | None, channel: str, kind: str
 ) -> tuple[bool, bool]:
     """(matches, matched by keyword) for one rule."""
     if rule.channel and rule.channel != channel:
@@ -53,7 +53,7 @@ def _matches(
 
 
 def decide_route(
-    rules: Sequence[RoutingRule],
+    rules: Sequence[ActiveRule],
     *,
     title: str,
     content: str,
@@ -82,7 +82,7 @@ def decide_route(
             category=category,
             confidence=confidence,
             lead_department_id=rule.lead_department_id,
-            co_department_ids=tuple(rule.co_department_ids or ()),
+            co_department_ids=rule.co_department_ids,
             rule_id=rule.id,
             certain=bool(rule.auto_dispatch and sure),
             reasons=tuple(reasons),

@@ -17,6 +17,7 @@ import csv
 import gzip
 import json
 import logging
+import operator
 import re
 import threading
 import unicodedata
@@ -56,12 +57,22 @@ def normalize_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def _grams(run: str, n: int) -> Iterable[str]:
+    """The n-grams of a run in order: its shifted copies added together character by character (in C)."""
+    if n == 1:
+        return run
+    grams: Iterable[str] = map(operator.add, run, run[1:])
+    for shift in range(2, n):
+        grams = map(operator.add, grams, run[shift:])
+    return grams
+
+
 def char_ngrams(text: str, sizes: Sequence[int]) -> list[str]:
     """Character n-grams inside runs of letters (punctuation, digits and spaces break the runs)."""
     grams: list[str] = []
     for run in _NOT_CJK_OR_LETTER.sub(" ", text).split():
         for n in sizes:
-            grams.extend(run[i : i + n] for i in range(len(run) - n + 1))
+            grams.extend(_grams(run, n))
     return grams
 
 

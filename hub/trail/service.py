@@ -7,9 +7,9 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, inspect
+from sqlalchemy import Table, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.principal import Principal
@@ -23,6 +23,8 @@ _HEADS_KEY = "hub.chain_heads"
 
 # A bulk INSERT leaves out None values, splitting rows by which keys are None; NULL keeps them one statement.
 _ONE_BATCH = {"render_nulls": True}
+_EVENTS = cast(Table, CaseEvent.__table__)
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
 
 
 def canonical_json(fields: Mapping[str, Any]) -> str:
@@ -83,13 +85,39 @@ def event_values(
     return values
 
 
-async def insert_events(session: AsyncSession, *, rows: Sequence[Mapping[str, Any]]) -> list[CaseEvent]:
-    """Insert events built by ``event_values`` in one statement; they come back persistent, as their chains' heads."""
+@dataclass(frozen=True)
+class WrittenEvent:
+    """An event a set-based insert wrote: what notices need, without loading the row back."""
+
+    id: int
+    case_id: int
+    seq: int
+    action: str
+    to_status: str | None
+
+
+NewEvent = CaseEvent | WrittenEvent
+
+
+async def insert_events(
+    session: AsyncSession, *, rows: Sequence[Mapping[str, Any]], anchors: Mapping[int, object]
+) -> list[WrittenEvent]:
+    """Insert events built by ``event_values`` in one statement, as their chains' heads.
+
+    ``anchors`` maps each case id to its persistent case object: a head is trusted while its anchor is (a
+    rolled-back savepoint detaches it, and the chain is read again).
+    """
     if not rows:
         return []
-    stmt = insert(CaseEvent).returning(CaseEvent, sort_by_parameter_order=True)
-    events = list((await session.scalars(stmt, list(rows), execution_options=_ONE_BATCH)).all())
-    register_events(session, events)
+    ids = (await session.execute(_INSERT_EVENTS, list(rows), execution_options=_ONE_BATCH)).scalars()
+    events = [
+        WrittenEvent(i, row["case_id"], row["seq"], row["action"], row["to_status"])
+        for i, row in zip(ids, rows, strict=True)
+    ]
+    heads = _heads(session)
+    for row in rows:
+        heads[row["case_id"]] = (anchors[row["case_id"]], row["seq"], row["hash"])
+    session.info.setdefault(NEW_EVENTS_KEY, []).extend(events)
     return events
 
 
@@ -161,11 +189,11 @@ async def append_event(
     return event
 
 
-def take_new_events(session: AsyncSession) -> list[CaseEvent]:
+def take_new_events(session: AsyncSession) -> list[NewEvent]:
     """The events this unit of work appended, once (for publishing after commit)."""
-    events = session.info.pop(NEW_EVENTS_KEY, [])
-    # Events of a savepoint that was rolled back never happened.
-    return [e for e in events if inspect(e).has_identity]
+    events: list[NewEvent] = session.info.pop(NEW_EVENTS_KEY, [])
+    # Events of a savepoint that was rolled back never happened (a set-based insert is its savepoint's last step).
+    return [e for e in events if isinstance(e, WrittenEvent) or inspect(e).has_identity]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors._common import CST, kind_from_label, urgency_from_label
+from connectors._common import CST, kind_from_label, parse_local_time, urgency_from_label
 from connectors.errors import AuthExpired, BadPayload, BadSignature, RateLimited, Transient
 from connectors.fakes import FakeHotline, FaultKind
 from connectors.hotline import (
@@ -52,6 +52,28 @@ def test_api_item_without_order_number_is_bad_payload() -> None:
 )
 def test_kind_labels(label: str, kind: str | None) -> None:
     assert kind_from_label(label) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2020-01-06 12:09:38", dt.datetime(2020, 1, 6, 12, 9, 38)),
+        ("2020/1/6 12:09:38", dt.datetime(2020, 1, 6, 12, 9, 38)),
+        ("2020-1-6 12:09:38", dt.datetime(2020, 1, 6, 12, 9, 38)),
+        ("2020-01-06T12:09:38", dt.datetime(2020, 1, 6, 12, 9, 38)),
+        ("2020-01-06 12:09", dt.datetime(2020, 1, 6, 12, 9)),
+        (" 2020-01-06 ", dt.datetime(2020, 1, 6)),
+        ("2020/01/06", dt.datetime(2020, 1, 6)),
+    ],
+)
+def test_local_times_in_every_shape_the_platforms_send(text: str, expected: dt.datetime) -> None:
+    assert parse_local_time(text) == expected.replace(tzinfo=CST)
+
+
+@pytest.mark.parametrize("text", ["2020-13-06 12:09:38", "2020-02-30", "2020-01-06 25:00", "yesterday", ""])
+def test_a_time_that_is_no_time_is_bad_payload(text: str) -> None:
+    with pytest.raises(BadPayload, match="unparseable callTime"):
+        parse_local_time(text, "callTime")
 
 
 def test_urgency_labels() -> None:
