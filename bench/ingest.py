@@ -11,7 +11,6 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from sqlalchemy import text
 
 from bench.load import TABLES, PgCopyWriter
 from bench.rows import KIND_LABELS, new_rows
@@ -75,21 +74,27 @@ class WorkOrderFeed:
         raise NotImplementedError
 
 
-async def ingest_rate(settings: Settings, *, tag: str, count: int, seed: int) -> dict[str, Any]:
+class IngestWorker:
+    """What a long-running ``hub worker`` holds across its pull passes: one engine, its pool and compiled statements."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        self.sessions = make_sessionmaker(self.engine)
+
+    async def close(self) -> None:
+        """Dispose of the engine."""
+        await self.engine.dispose()
+
+
+async def ingest_rate(worker: IngestWorker, *, tag: str, count: int, seed: int) -> dict[str, Any]:
     """Cases/s of one hotline pull pass (``sync_channel``) over ``count`` new work orders in pages of ``BATCH``."""
     items = work_orders(tag, count, seed)
-    engine = make_engine(settings.database_url)
-    sessions = make_sessionmaker(engine)
     jobs = load_job_settings(sync_max_pages=len(items) // BATCH + 1)
-    async with sessions() as session:  # a worker's pool is connected before its passes: not part of the figure
-        await session.execute(text("SELECT 1"))
     started = time.perf_counter()
-    try:
-        result = await sync_channel(sessions=sessions, settings=settings, channel="hotline",
-                                    connector=WorkOrderFeed(tag, items), job_settings=jobs, force=True)
-    finally:
-        seconds = time.perf_counter() - started
-        await engine.dispose()
+    result = await sync_channel(sessions=worker.sessions, settings=worker.settings, channel="hotline",
+                                connector=WorkOrderFeed(tag, items), job_settings=jobs, force=True)
+    seconds = time.perf_counter() - started
     if not result.ok or result.rejected:
         raise RuntimeError(f"the bench's pull pass failed: {result.summary()}")
     return {

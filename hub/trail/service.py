@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Table, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +30,25 @@ _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order
 
 def canonical_json(fields: Mapping[str, Any]) -> str:
     """The one serialisation that is hashed: sorted keys, no spaces, UTF-8 kept as is."""
+    if _plain(fields):  # orjson writes these exactly as json.dumps below does, several times faster
+        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS).decode()
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _plain(value: object) -> bool:
+    """Whether a value holds only what both serialisers write alike: no exponent floats, 64-bit ints, str keys."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -(2**63) <= value < 2**63  # type: ignore[operator]
+    if kind is float:
+        return value == 0.0 or 1e-4 <= abs(value) < 1e16  # type: ignore[arg-type]  # json writes 1e-05, orjson 1e-5
+    if kind is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())  # type: ignore[attr-defined]
+    if kind is list or kind is tuple:
+        return all(_plain(v) for v in value)  # type: ignore[attr-defined]
+    return False  # datetimes, enums, decimals: json.dumps writes str() of them
 
 
 _HASHED = ("case_id", "seq", "action", "actor_subject", "actor_role", "actor_department", "from_status", "to_status",
