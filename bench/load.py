@@ -76,8 +76,9 @@ class PgCopyWriter:
                 self.replica = True
             except psycopg.Error:
                 self.conn.rollback()
-        self.conn.commit()
         self.search = bool(self.conn.execute("SELECT to_regclass('hub_search.case_doc')").fetchone()[0])  # type: ignore[index]
+        # Nothing may stay open: each write() is its own transaction, not a savepoint of one never committed.
+        self.conn.commit()
         self._cols = {t: columns(t) for t in TABLES}
 
     def _scalar(self, sql: str, *args: Any) -> Any:
