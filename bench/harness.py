@@ -55,36 +55,49 @@ def _section(title: str) -> None:
 INGEST_ROUNDS = 3  # ingest and COPY alternate; each figure is the median round (one round moved 2× on a busy box)
 
 
+SMALL_PAGE = 50  # the page of earlier sessions' figures, measured beside for comparison
+
+
 async def _ingest_at(report: Report, url: str, existing: int, mode: Mode, seed: int) -> dict[str, Any]:
     tag = f"{seed}x{existing}"
     worker = ingest.IngestWorker(target_for(url).settings)
-    rounds: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    rounds: list[dict[str, dict[str, Any]]] = []
     try:
         # warm, as a running worker is: its connections, compiled statements, the suggester's helper process
         await ingest.ingest_rate(worker, tag=tag + "w", count=200, seed=seed)
         for n in range(INGEST_ROUNDS):
             real = await ingest.ingest_rate(worker, tag=f"{tag}r{n}", count=mode.drafts, seed=seed + n)
+            small = await ingest.ingest_rate(worker, tag=f"{tag}s{n}", count=mode.drafts, seed=seed + n,
+                                             page=SMALL_PAGE)
             copy = await asyncio.to_thread(ingest.copy_rate, target_for(url).libpq_url, f"{tag}r{n}")
-            rounds.append((real, copy))
+            rounds.append({"ingest": real, "small_pages": small, "copy": copy})
     finally:
         await worker.close()
-    real = sorted((r for r, _ in rounds), key=lambda r: r["rate"])[INGEST_ROUNDS // 2]
-    copy = sorted((c for _, c in rounds), key=lambda c: c["rate"] or 0)[INGEST_ROUNDS // 2]
+
+    def median(key: str) -> dict[str, Any]:
+        return sorted((r[key] for r in rounds), key=lambda figure: figure["rate"] or 0)[INGEST_ROUNDS // 2]
+
+    real, small, copy = median("ingest"), median("small_pages"), median("copy")
     share = real["rate"] / copy["rate"] if copy["rate"] else 0.0
+    small_share = small["rate"] / copy["rate"] if copy["rate"] else 0.0
     report.add(
-        f"ingest at {existing:,} cases (median of {INGEST_ROUNDS})",
+        f"ingest at {existing:,} cases, pages of {ingest.PAGE} (median of {INGEST_ROUNDS})",
         rate(real["rate"], " cases/s"),
         rate(copy["rate"], " cases/s COPY"),
         f"{share:.1%} of COPY",
         "≥ 25% of COPY",
         share >= 0.25,
     )
+    report.add(f"ingest at {existing:,} cases, pages of {SMALL_PAGE}", rate(small["rate"], " cases/s"),
+               rate(copy["rate"], " cases/s COPY"), f"{small_share:.1%} of COPY")
     return {
         "existing": existing,
         "ingest": real,
+        "small_pages": small,
         "copy": copy,
         "share_of_copy": round(share, 4),
-        "rounds": [{"ingest": r, "copy": c} for r, c in rounds],
+        "small_pages_share_of_copy": round(small_share, 4),
+        "rounds": rounds,
     }
 
 

@@ -16,14 +16,16 @@ from bench.load import TABLES, PgCopyWriter
 from bench.rows import KIND_LABELS, new_rows
 from bench.texts import STREETS, citizen_name, make_message
 from connectors.base import Page, ReplyReceipt
-from connectors.hotline import parse_item
+from connectors.hotline import API_PAGE_SIZE, parse_item
 from hub.db import make_engine, make_sessionmaker
 from hub.ingest.sync import sync_channel
 from hub.jobs.settings import load_job_settings
 from hub.settings import Settings
 from hub.trail.service import GENESIS, chain_hash
 
-BATCH = 50  # drafts per transaction, as one pulled page is stored
+# Drafts per pulled page, each stored in one transaction: the hotline API's page. A real pass stores a whole
+# update-time window as one page (all its API pages), so a backlog comes in pages at least this large.
+PAGE = API_PAGE_SIZE
 
 
 def work_orders(tag: str, count: int, seed: int) -> list[dict[str, Any]]:
@@ -58,14 +60,14 @@ class WorkOrderFeed:
 
     channel = "hotline"
 
-    def __init__(self, tag: str, items: list[dict[str, Any]]) -> None:
-        self.tag, self.items = tag, items
+    def __init__(self, tag: str, items: list[dict[str, Any]], page: int = PAGE) -> None:
+        self.tag, self.items, self.page = tag, items, page
 
     async def pull(self, cursor: str | None) -> Page:
         """The page after ``cursor`` (a cursor of another feed starts this one from its first item)."""
         tag, _, offset = (cursor or "").partition(":")
         start = int(offset) if tag == self.tag else 0
-        end = min(start + BATCH, len(self.items))
+        end = min(start + self.page, len(self.items))
         drafts = [parse_item(item) for item in self.items[start:end]]
         return Page(drafts=drafts, next_cursor=f"{self.tag}:{end}", has_more=end < len(self.items))
 
@@ -87,13 +89,13 @@ class IngestWorker:
         await self.engine.dispose()
 
 
-async def ingest_rate(worker: IngestWorker, *, tag: str, count: int, seed: int) -> dict[str, Any]:
-    """Cases/s of one hotline pull pass (``sync_channel``) over ``count`` new work orders in pages of ``BATCH``."""
+async def ingest_rate(worker: IngestWorker, *, tag: str, count: int, seed: int, page: int = PAGE) -> dict[str, Any]:
+    """Cases/s of one hotline pull pass (``sync_channel``) over ``count`` new work orders in pages of ``page``."""
     items = work_orders(tag, count, seed)
-    jobs = load_job_settings(sync_max_pages=len(items) // BATCH + 1)
+    jobs = load_job_settings(sync_max_pages=len(items) // page + 1)
     started = time.perf_counter()
     result = await sync_channel(sessions=worker.sessions, settings=worker.settings, channel="hotline",
-                                connector=WorkOrderFeed(tag, items), job_settings=jobs, force=True)
+                                connector=WorkOrderFeed(tag, items, page), job_settings=jobs, force=True)
     seconds = time.perf_counter() - started
     if not result.ok or result.rejected:
         raise RuntimeError(f"the bench's pull pass failed: {result.summary()}")
@@ -102,6 +104,7 @@ async def ingest_rate(worker: IngestWorker, *, tag: str, count: int, seed: int) 
         "seconds": round(seconds, 2),
         "rate": round(result.created / seconds, 1),
         "path": "hub.ingest.sync.sync_channel",
+        "page": page,
     }
 
 

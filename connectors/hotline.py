@@ -190,6 +190,9 @@ def _code_error(code: str, status: int) -> ChannelError:
     return Permanent(text, code=code, status=status)
 
 
+API_PAGE_SIZE = 100  # work orders per API page the connector asks for (pageSize)
+
+
 class HotlineConnector:
     """Pulls work orders from the 12345 platform by update-time window and posts answers back."""
 
@@ -201,7 +204,7 @@ class HotlineConnector:
         secret: str,
         http: httpx.AsyncClient,
         *,
-        page_size: int = 100,
+        page_size: int = API_PAGE_SIZE,
         overlap: dt.timedelta = dt.timedelta(minutes=2),
         settle: dt.timedelta = dt.timedelta(seconds=5),
         max_window: dt.timedelta = dt.timedelta(days=1),
