@@ -51,6 +51,10 @@ class RawResult(LoadResult):
         return {**super().summary(), **late}
 
 
+# uvicorn closes a keep-alive connection after 5 s without a request; one idle nearly that long is not reused.
+IDLE_REUSE_SECONDS = 4.0
+
+
 class _Closed(Exception):
     pass
 
@@ -92,6 +96,7 @@ async def fixed_rate_raw(
     deadline: float = 10.0,
     max_connections: int = 1000,
     keep_bodies: int = 0,
+    idle_reuse: float = IDLE_REUSE_SECONDS,
 ) -> RawResult:
     """Send the prepared requests at ``rate`` per second (open loop); over ``deadline`` s from due is an error.
 
@@ -100,14 +105,22 @@ async def fixed_rate_raw(
     parts = urllib.parse.urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     result = RawResult()
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    idle: list[tuple[float, tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = []  # (last used, connection)
     opened: list[asyncio.StreamWriter] = []
     slots = asyncio.Semaphore(max_connections)
+
+    def reuse() -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        while idle:
+            used, conn = idle.pop()
+            if time.perf_counter() - used < idle_reuse:
+                return conn
+            conn[1].close()  # the server may have closed it: a client opens a new one, as real senders do
+        return None
 
     async def one(index: int, data: bytes, due: float) -> None:
         result.lag.append(time.perf_counter() - due)
         async with slots:
-            conn = idle.pop() if idle else None
+            conn = reuse()
             try:
                 async with asyncio.timeout(max(0.001, due + deadline - time.perf_counter())):
                     if conn is None:
@@ -122,7 +135,7 @@ async def fixed_rate_raw(
                     conn[1].close()
                 return
             if keep:
-                idle.append(conn)
+                idle.append((time.perf_counter(), conn))
             else:
                 conn[1].close()
             if status == 200:

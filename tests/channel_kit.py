@@ -112,12 +112,13 @@ def job_context(db: Any, settings: Settings, http: httpx.AsyncClient, jobs: JobS
 
 
 @contextlib.asynccontextmanager
-async def serve_here(app: Any) -> AsyncIterator[str]:
+async def serve_here(app: Any, *, keep_alive: float = 5.0) -> AsyncIterator[str]:
     """Serve an ASGI app over real HTTP on this event loop (sharing the test's engine); yields the base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_keep_alive=keep_alive)  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     for _tick in range(500):  # uvicorn has no "started" event to await
         if server.started:

@@ -29,3 +29,12 @@ async def test_a_request_over_the_deadline_is_an_error_not_a_hang() -> None:
     async with serve_here(silent) as base:
         result = await fixed_rate_raw(base, [build_request(base, "GET", "/")] * 2, rate=100, deadline=0.3)
     assert result.count == 0 and result.errors == 2 and "TimeoutError" in (result.first_error or "")
+
+
+async def test_a_connection_the_server_may_have_closed_is_not_reused() -> None:
+    async with serve_here(trivial, keep_alive=0.2) as base:  # the server closes a connection idle for 0.2 s
+        requests = [build_request(base, "GET", f"/x?i={i}") for i in range(4)]
+        stale = await fixed_rate_raw(base, requests, rate=2, deadline=2.0, idle_reuse=10.0)
+        fresh = await fixed_rate_raw(base, requests, rate=2, deadline=2.0, idle_reuse=0.1)
+    assert stale.errors > 0 and "closed by the server" in (stale.first_error or "")  # what the bench once counted
+    assert fresh.errors == 0 and fresh.count == 4 and fresh.connections == 4
