@@ -52,7 +52,7 @@ def _section(title: str) -> None:
     print(f"\n== {title}", flush=True)
 
 
-INGEST_ROUNDS = 3  # ingest and COPY alternate; each figure is the median round (one round moved 2× on a busy box)
+INGEST_ROUNDS = 5  # ingest and COPY alternate; each figure is the median round (a 1,000-case COPY moves 2× run to run)
 
 
 SMALL_PAGE = 50  # the page of earlier sessions' figures, measured beside for comparison

@@ -144,9 +144,9 @@ def _copies(url: str, tag: str) -> Any:
             conn.execute("SELECT * FROM citizen_identity WHERE citizen_id = ANY(%s) ORDER BY id", (citizen_ids,))
         ):
             rows["citizen_identity"].append(
-                dict(
-                    i, id=start["citizen_identity"] + n, citizen_id=new_citizen[i["citizen_id"]], value=i["value"] + "c"
-                )
+                # a repeat caller's identities may have been copied by an earlier run: the tag keeps copies apart
+                dict(i, id=start["citizen_identity"] + n, citizen_id=new_citizen[i["citizen_id"]],
+                     value=f"{i['value']}c{tag}")
             )
         for c in cases:
             rows["hub_case"].append(
