@@ -53,8 +53,6 @@ def _section(title: str) -> None:
 
 
 INGEST_ROUNDS = 5  # ingest and COPY alternate; each figure is the median round (a 1,000-case COPY moves 2× run to run)
-
-
 SMALL_PAGE = 50  # the page of earlier sessions' figures, measured beside for comparison
 
 

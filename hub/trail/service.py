@@ -22,8 +22,6 @@ GENESIS = "0" * 64
 NEW_EVENTS_KEY = "hub.new_events"
 _HEADS_KEY = "hub.chain_heads"
 
-# A bulk INSERT leaves out None values, splitting rows by which keys are None; NULL keeps them one statement.
-_ONE_BATCH = {"render_nulls": True}
 _EVENTS = cast(Table, CaseEvent.__table__)
 _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
 
@@ -128,15 +126,12 @@ async def insert_events(
     """
     if not rows:
         return []
-    ids = (await session.execute(_INSERT_EVENTS, list(rows), execution_options=_ONE_BATCH)).scalars()
+    ids = (await session.execute(_INSERT_EVENTS, list(rows))).scalars()
     events = [
         WrittenEvent(i, row["case_id"], row["seq"], row["action"], row["to_status"])
         for i, row in zip(ids, rows, strict=True)
     ]
-    heads = _heads(session)
-    for row in rows:
-        heads[row["case_id"]] = (anchors[row["case_id"]], row["seq"], row["hash"])
-    session.info.setdefault(NEW_EVENTS_KEY, []).extend(events)
+    _remember(session, [(row["case_id"], anchors[row["case_id"]], row["seq"], row["hash"]) for row in rows], events)
     return events
 
 
@@ -158,9 +153,16 @@ def start_chain(session: AsyncSession, *, case: object, case_id: int) -> None:
 
 def register_events(session: AsyncSession, events: Sequence[CaseEvent]) -> None:
     """Remember flushed events as their chains' heads and queue them for publishing after commit."""
-    heads = _heads(session)
-    for event in events:
-        heads[event.case_id] = (event, event.seq, event.hash)
+    _remember(session, [(event.case_id, event, event.seq, event.hash) for event in events], events)
+
+
+def _remember(
+    session: AsyncSession, heads: Sequence[tuple[int, object, int, str]], events: Sequence[NewEvent]
+) -> None:
+    """New chain heads (case id, anchor row, seq, hash), and the events to publish after commit."""
+    known = _heads(session)
+    for case_id, anchor, seq, digest in heads:
+        known[case_id] = (anchor, seq, digest)
     # Whoever commits this unit of work publishes these to live subscribers afterwards.
     session.info.setdefault(NEW_EVENTS_KEY, []).extend(events)
 
